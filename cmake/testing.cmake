@@ -1,0 +1,18 @@
+# oc_add_test(NAME name SOURCES a_test.cc ... LIBS lib ...)
+# One GoogleTest executable per component, registered with CTest.
+function(oc_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS" ${ARGN})
+  if(NOT ONE_COLLECT_TESTS)
+    return()
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest_main GTest::gmock oc_warnings)
+  if(WIN32)
+    target_link_options(${T_NAME} PRIVATE -static)
+  else()
+    include(GoogleTest)
+    gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST
+                         PROPERTIES ENVIRONMENT "ONE_COLLECT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY ONE_COLLECT_TEST_TARGETS ${T_NAME})
+endfunction()

@@ -1,0 +1,107 @@
+// Event: a named event with a format and the callbacks that process it.
+//
+// Callbacks run in registration order on every record. A failing callback
+// (an error Status or an exception) never stops the others: its error is
+// collected in EventErrors with the event that raised it, and the pipeline
+// goes on. Errors are reported together at the end.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "one_collect/core/bytes.h"
+#include "one_collect/core/status.h"
+#include "one_collect/event/event_format.h"
+
+namespace one_collect {
+
+// What a callback sees: the whole source record (for perf, the ring record
+// with its header), the event payload inside it, and the payload's format.
+struct EventData {
+  ByteSpan full_data;
+  ByteSpan event_data;
+  const EventFormat& format;
+};
+
+using EventCallback = std::function<Status(const EventData&)>;
+
+class Event;
+
+// Errors raised by callbacks, grouped by (event, message) with a count so a
+// callback failing on every record does not grow memory without bound.
+class EventErrors {
+ public:
+  struct Entry {
+    std::uint64_t event_id;
+    std::string event_name;
+    Status status;
+    std::uint64_t count;
+  };
+
+  explicit EventErrors(std::size_t max_distinct = 1000) : max_distinct_(max_distinct) {}
+
+  void add(const Event& event, Status status);
+  void add(std::uint64_t event_id, std::string_view event_name, Status status);
+
+  bool empty() const { return total_ == 0; }
+  std::uint64_t total() const { return total_; }
+  // Errors beyond max_distinct distinct messages: counted, not kept.
+  std::uint64_t dropped() const { return dropped_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+  // One line per distinct error: "event 'sched_switch' (id 12): malformed: ... (x3)".
+  std::string to_string() const;
+  void clear();
+
+ private:
+  std::size_t max_distinct_;
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::uint64_t total_ = 0;
+  std::uint64_t dropped_ = 0;
+};
+
+class Event {
+ public:
+  Event(std::uint64_t id, std::string name) : id_(id), name_(std::move(name)) {}
+
+  std::uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+
+  const EventFormat& format() const { return format_; }
+  EventFormat& format() { return format_; }
+
+  // The session drops callchain and user stack for this event, keeping the IP.
+  void set_no_callstack() { no_callstack_ = true; }
+  bool no_callstack() const { return no_callstack_; }
+
+  // A proxy is not enabled in the OS session: other code forwards data to it
+  // (one carrier event fanned out to many logical events).
+  void set_proxy_id(std::uint64_t proxy_id) {
+    proxy_ = true;
+    proxy_id_ = proxy_id;
+  }
+  bool is_proxy() const { return proxy_; }
+  std::uint64_t proxy_id() const { return proxy_id_; }
+
+  void add_callback(EventCallback callback) { callbacks_.push_back(std::move(callback)); }
+  std::size_t callback_count() const { return callbacks_.size(); }
+
+  // Runs every callback in order; failures go to `errors`.
+  void process(ByteSpan full_data, ByteSpan event_data, EventErrors& errors) const;
+
+ private:
+  std::uint64_t id_;
+  std::string name_;
+  EventFormat format_;
+  bool no_callstack_ = false;
+  bool proxy_ = false;
+  std::uint64_t proxy_id_ = 0;
+  std::vector<EventCallback> callbacks_;
+};
+
+}  // namespace one_collect
