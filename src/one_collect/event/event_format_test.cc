@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "one_collect/event/test_payload.h"
+#include "one_collect/testing/payload_builder.h"
 
 namespace one_collect {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "one_collect/event/test_payload.h"
+#include "one_collect/testing/payload_builder.h"
 
 namespace one_collect {
 namespace {
