@@ -1,0 +1,16 @@
+// Turns a failed system call's errno into a Status a person can act on.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "one_collect/core/status.h"
+
+namespace one_collect {
+
+// "what: strerror(err)", with EPERM/EACCES mapped to kPermissionDenied,
+// ENOENT/ESRCH to kNotFound, ENOSYS/EOPNOTSUPP/ENODEV to kUnsupported,
+// EINVAL to kInvalidArgument, and anything else to kIo.
+Status errno_status(int err, std::string_view what);
+
+}  // namespace one_collect
