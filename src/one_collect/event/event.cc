@@ -50,19 +50,18 @@ void EventErrors::clear() {
   dropped_ = 0;
 }
 
-void Event::process(ByteSpan full_data, ByteSpan event_data, EventErrors& errors) const {
-  const EventData data{full_data, event_data, format_};
-  for (const auto& callback : callbacks_) {
-    // Exceptions are not how we report errors, but a callback written by a
-    // user may still throw; it must not unwind into the pipeline.
-    try {
-      Status status = callback(data);
-      if (!status.ok()) [[unlikely]] errors.add(*this, std::move(status));
-    } catch (const std::exception& e) {
-      errors.add(*this, error(ErrorCode::kCallbackFailed, std::string("exception: ") + e.what()));
-    } catch (...) {
-      errors.add(*this, error(ErrorCode::kCallbackFailed, "unknown exception"));
-    }
+void Event::record_failure(EventErrors& errors, Status status) const {
+  errors.add(*this, std::move(status));
+}
+
+void Event::record_exception(EventErrors& errors) const {
+  // Called from inside a catch block: rethrow to learn what was thrown.
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    errors.add(*this, error(ErrorCode::kCallbackFailed, std::string("exception: ") + e.what()));
+  } catch (...) {
+    errors.add(*this, error(ErrorCode::kCallbackFailed, "unknown exception"));
   }
 }
 

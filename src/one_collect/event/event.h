@@ -92,9 +92,25 @@ class Event {
   std::size_t callback_count() const { return callbacks_.size(); }
 
   // Runs every callback in order; failures go to `errors`.
-  void process(ByteSpan full_data, ByteSpan event_data, EventErrors& errors) const;
+  void process(ByteSpan full_data, ByteSpan event_data, EventErrors& errors) const {
+    const EventData data{full_data, event_data, format_};
+    for (const auto& callback : callbacks_) {
+      // Exceptions are not how we report errors, but a user's callback may
+      // still throw; it must not unwind into the pipeline. The try costs
+      // nothing unless something is thrown.
+      try {
+        Status status = callback(data);
+        if (!status.ok()) [[unlikely]] record_failure(errors, std::move(status));
+      } catch (...) {
+        record_exception(errors);
+      }
+    }
+  }
 
  private:
+  [[gnu::noinline]] void record_failure(EventErrors& errors, Status status) const;
+  [[gnu::noinline]] void record_exception(EventErrors& errors) const;
+
   std::uint64_t id_;
   std::string name_;
   EventFormat format_;

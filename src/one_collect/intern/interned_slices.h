@@ -2,11 +2,13 @@
 // dense id. Id 0 is always the empty slice.
 //
 // Slices live back to back in one arena; an open-addressing table (linear
-// probing, 32-bit hash tags) maps contents to ids and doubles when 70% full,
+// probing, 32-bit hash tags, arena position in the slot) maps contents to ids
+// and doubles when 70% full,
 // so lookups stay O(1) at millions of entries. Views returned by get() stay
 // valid until the next intern() that adds a new slice.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -41,11 +43,11 @@ class InternedSlices {
       Slot& slot = slots_[i];
       if (slot.id == 0) {
         Id id = append(items);
-        slot = Slot{tag, id};
+        slot = make_slot(tag, id);
         if ((spans_.size() - 1) * 10 > slots_.size() * 7) grow();
         return id;
       }
-      if (slot.tag == tag && equals(slot.id, items)) return slot.id;
+      if (slot.tag == tag && equals(slot, items)) return slot.id;
     }
   }
 
@@ -58,7 +60,7 @@ class InternedSlices {
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.id == 0) return std::nullopt;
-      if (slot.tag == tag && equals(slot.id, items)) return slot.id;
+      if (slot.tag == tag && equals(slot, items)) return slot.id;
     }
   }
 
@@ -77,19 +79,32 @@ class InternedSlices {
   }
 
  private:
+  // A slot carries where its slice lives in the arena (offset and length
+  // packed in 64 bits), so a hit touches the slot and the arena only.
+  static constexpr std::uint64_t kLengthBits = 24;
+  static constexpr std::uint64_t kLongSlice = (1u << kLengthBits) - 1;  // length in spans_
   struct Slot {
     std::uint32_t tag = 0;
     Id id = 0;  // 0: empty slot (the empty slice is never stored in the table)
+    std::uint64_t where = 0;
   };
   struct Span {
     std::uint64_t start;
     std::uint32_t length;
   };
 
-  bool equals(Id id, std::span<const E> items) const {
+  Slot make_slot(std::uint32_t tag, Id id) const {
     const Span& s = spans_[id];
-    return s.length == items.size() &&
-           std::memcmp(arena_.data() + s.start, items.data(), items.size_bytes()) == 0;
+    std::uint64_t length = s.length < kLongSlice ? s.length : kLongSlice;
+    return Slot{tag, id, (s.start << kLengthBits) | length};
+  }
+
+  bool equals(const Slot& slot, std::span<const E> items) const {
+    std::uint64_t length = slot.where & kLongSlice;
+    if (length == kLongSlice) length = spans_[slot.id].length;
+    return length == items.size() &&
+           std::memcmp(arena_.data() + (slot.where >> kLengthBits), items.data(),
+                       items.size_bytes()) == 0;
   }
 
   Id append(std::span<const E> items) {
@@ -99,17 +114,26 @@ class InternedSlices {
     return id;
   }
 
+  // Rebuilds the table twice as large, walking ids in order so the arena is
+  // read sequentially, and prefetching a batch of target slots before
+  // writing them so their cache misses overlap.
   void grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.size() * 2, Slot{});
+    slots_.assign(slots_.size() * 2, Slot{});
     std::size_t mask = slots_.size() - 1;
-    for (const Slot& slot : old) {
-      if (slot.id == 0) continue;
-      const Span& s = spans_[slot.id];
-      std::uint64_t hash = hash_bytes(arena_.data() + s.start, s.length * sizeof(E));
-      std::size_t i = hash & mask;
-      while (slots_[i].id != 0) i = (i + 1) & mask;
-      slots_[i] = slot;
+    constexpr Id kBatch = 16;
+    std::uint64_t hashes[kBatch];
+    for (Id first = 1; first < spans_.size(); first += kBatch) {
+      Id count = static_cast<Id>(std::min<std::size_t>(kBatch, spans_.size() - first));
+      for (Id k = 0; k < count; ++k) {
+        const Span& s = spans_[first + k];
+        hashes[k] = hash_bytes(arena_.data() + s.start, s.length * sizeof(E));
+        __builtin_prefetch(&slots_[hashes[k] & mask], 1);
+      }
+      for (Id k = 0; k < count; ++k) {
+        std::size_t i = hashes[k] & mask;
+        while (slots_[i].id != 0) i = (i + 1) & mask;
+        slots_[i] = make_slot(static_cast<std::uint32_t>(hashes[k] >> 32), first + k);
+      }
     }
   }
 
