@@ -1,0 +1,184 @@
+#include "one_collect/symbols/perf_map.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "one_collect/binary/os_error.h"
+
+namespace one_collect {
+
+namespace {
+
+constexpr int kOpenFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+
+// Hex number with an optional 0x/0X prefix, any case, at most 16 digits.
+bool parse_hex_field(std::string_view s, std::uint64_t* out) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty() || s.size() > 16) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    unsigned d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else return false;
+    v = (v << 4) | d;
+  }
+  *out = v;
+  return true;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+struct Line {
+  std::uint64_t start, size;
+  std::string_view name;
+};
+
+bool parse_line(std::string_view line, Line* out) {
+  if (std::size_t nul = line.find('\0'); nul != std::string_view::npos) line = line.substr(0, nul);
+  while (!line.empty() && (is_space(line.back()) || line.back() == '\r')) line.remove_suffix(1);
+  std::size_t i = 0;
+  while (i < line.size() && is_space(line[i])) ++i;
+  std::size_t a = i;
+  while (i < line.size() && !is_space(line[i])) ++i;
+  std::string_view start = line.substr(a, i - a);
+  while (i < line.size() && is_space(line[i])) ++i;
+  std::size_t b = i;
+  while (i < line.size() && !is_space(line[i])) ++i;
+  std::string_view size = line.substr(b, i - b);
+  while (i < line.size() && is_space(line[i])) ++i;
+  std::string_view name = line.substr(i);
+  if (name.empty()) return false;
+  if (!parse_hex_field(start, &out->start) || !parse_hex_field(size, &out->size)) return false;
+  if (out->start + out->size < out->start) return false;
+  out->name = name;
+  return true;
+}
+
+}  // namespace
+
+PerfMap PerfMap::parse(std::string_view text, const PerfMapOptions& options) {
+  PerfMap map;
+  std::vector<Line> lines;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view raw = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (raw.empty() || raw == "\r") continue;
+    ++map.stats_.lines;
+    Line l;
+    if (!parse_line(raw, &l)) {
+      ++map.stats_.malformed;
+      continue;
+    }
+    if (lines.size() >= options.max_entries) {
+      map.stats_.truncated = true;
+      break;
+    }
+    lines.push_back(l);
+  }
+  // Newest first, so that among entries with one start the last line wins.
+  SymbolTable::Builder b;
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    b.add(it->start, it->size == 0 ? 1 : it->size, it->name);
+  }
+  map.table_ = std::move(b).finish();
+  map.stats_.entries = map.table_.size();
+  return map;
+}
+
+Result<PerfMap> PerfMap::read_fd(int fd, const std::string& path, uid_t allowed_uid,
+                                 const PerfMapOptions& options) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return os_error(errno, "fstat " + path);
+  if (!S_ISREG(st.st_mode)) {
+    return error(ErrorCode::kPermissionDenied, path + ": not a regular file, refused");
+  }
+  if (st.st_uid != allowed_uid && st.st_uid != 0) {
+    return error(ErrorCode::kPermissionDenied,
+                 path + ": owned by uid " + std::to_string(st.st_uid) + ", expected " +
+                     std::to_string(allowed_uid) + " or root, refused");
+  }
+  std::string text;
+  std::size_t want = options.max_bytes;
+  if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) < want) {
+    want = static_cast<std::size_t>(st.st_size);
+  }
+  text.resize(want);
+  std::size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::read(fd, text.data() + got, want - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return os_error(errno, "reading " + path);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  bool cut = static_cast<std::uint64_t>(st.st_size) > options.max_bytes;
+  if (cut) {
+    // Drop the partial last line.
+    std::size_t nl = text.rfind('\n');
+    text.resize(nl == std::string::npos ? 0 : nl + 1);
+  }
+  PerfMap map = parse(text, options);
+  map.stats_.truncated |= cut;
+  return map;
+}
+
+Result<PerfMap> PerfMap::read_file(const std::string& path, uid_t allowed_uid,
+                                   const PerfMapOptions& options) {
+  int fd = ::open(path.c_str(), kOpenFlags);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return error(ErrorCode::kPermissionDenied, path + ": is a symbolic link, refused");
+    }
+    return os_error(errno, "opening " + path);
+  }
+  auto r = read_fd(fd, path, allowed_uid, options);
+  ::close(fd);
+  return r;
+}
+
+Result<PerfMap> PerfMap::read_for_process(int pid, int nspid, const PerfMapOptions& options) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  struct stat pst;
+  if (::stat(proc.c_str(), &pst) != 0) return os_error(errno, "stat " + proc);
+  std::string root = proc + "/root";
+  int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return os_error(errno, "opening " + root);
+  std::string rel = "tmp/perf-" + std::to_string(nspid) + ".map";
+  std::string shown = root + "/" + rel;
+  struct open_how how;
+  std::memset(&how, 0, sizeof how);
+  how.flags = kOpenFlags;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+  if (fd < 0 && (errno == ENOSYS || errno == E2BIG)) {
+    fd = ::openat(root_fd, rel.c_str(), kOpenFlags);
+  }
+  int err = errno;
+  ::close(root_fd);
+  if (fd < 0) {
+    if (err == ELOOP) {
+      return error(ErrorCode::kPermissionDenied, shown + ": is a symbolic link, refused");
+    }
+    return os_error(err, "opening " + shown);
+  }
+  auto r = read_fd(fd, shown, pst.st_uid, options);
+  ::close(fd);
+  return r;
+}
+
+}  // namespace one_collect

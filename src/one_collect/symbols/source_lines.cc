@@ -1,0 +1,163 @@
+#include "one_collect/symbols/source_lines.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "one_collect/binary/os_error.h"
+#include "one_collect/symbols/demangle.h"
+
+namespace one_collect {
+
+struct SourceLines::Handle {
+  int fd = -1;
+  Dwarf* dwarf = nullptr;
+  ~Handle() {
+    if (dwarf != nullptr) dwarf_end(dwarf);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+SourceLines::SourceLines() = default;
+SourceLines::~SourceLines() = default;
+
+Result<SourceLines::Handle*> SourceLines::handle(const std::string& dwarf_file) {
+  if (auto it = handles_.find(dwarf_file); it != handles_.end()) return it->second.get();
+  if (auto it = failed_.find(dwarf_file); it != failed_.end()) return it->second;
+  auto h = std::make_unique<Handle>();
+  h->fd = ::open(dwarf_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (h->fd < 0) {
+    Status s = os_error(errno, "opening " + dwarf_file);
+    failed_[dwarf_file] = s;
+    return s;
+  }
+  h->dwarf = dwarf_begin(h->fd, DWARF_C_READ);
+  if (h->dwarf == nullptr) {
+    Status s = error(ErrorCode::kNotFound,
+                     dwarf_file + ": no usable DWARF (" + dwarf_errmsg(-1) + ")");
+    failed_[dwarf_file] = s;
+    return s;
+  }
+  Handle* raw = h.get();
+  handles_[dwarf_file] = std::move(h);
+  return raw;
+}
+
+namespace {
+
+// The name of a subprogram or inlined subroutine, following abstract
+// origins and specifications; the linkage name (demangled) is preferred
+// because it carries the namespace and class.
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  const char* linkage = nullptr;
+  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != nullptr ||
+      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr) != nullptr) {
+    linkage = dwarf_formstring(&attr);
+  }
+  if (linkage != nullptr) return demangle(linkage);
+  const char* name = dwarf_diename(die);
+  if (name == nullptr && dwarf_attr_integrate(die, DW_AT_name, &attr) != nullptr) {
+    name = dwarf_formstring(&attr);
+  }
+  return name != nullptr ? name : "??";
+}
+
+// The compilation unit whose ranges hold `addr`: aranges first, then a scan.
+bool find_cu(Dwarf* dwarf, Dwarf_Addr addr, Dwarf_Die* out) {
+  if (dwarf_addrdie(dwarf, addr, out) != nullptr) return true;
+  Dwarf_Off off = 0;
+  Dwarf_Off next;
+  std::size_t header_size;
+  while (dwarf_nextcu(dwarf, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+    Dwarf_Die cu;
+    if (dwarf_offdie(dwarf, off + header_size, &cu) != nullptr && dwarf_haspc(&cu, addr) == 1) {
+      *out = cu;
+      return true;
+    }
+    off = next;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<SourceFrame>> SourceLines::frames(const std::string& dwarf_file,
+                                                     std::uint64_t vaddr) {
+  OC_ASSIGN_OR_RETURN(Handle * h, handle(dwarf_file));
+  Dwarf_Die cu;
+  if (!find_cu(h->dwarf, vaddr, &cu)) {
+    return error(ErrorCode::kNotFound, dwarf_file + ": no compilation unit covers the address");
+  }
+  std::vector<SourceFrame> out;
+  // The line row of the address: file and line of the innermost frame.
+  SourceFrame inner;
+  if (Dwarf_Line* line = dwarf_getsrc_die(&cu, vaddr)) {
+    if (const char* f = dwarf_linesrc(line, nullptr, nullptr)) inner.file = f;
+    dwarf_lineno(line, &inner.line);
+    dwarf_linecol(line, &inner.column);
+  }
+  Dwarf_Files* files = nullptr;
+  std::size_t nfiles = 0;
+  dwarf_getsrcfiles(&cu, &files, &nfiles);
+
+  // Scopes from innermost to the CU: inlined subroutines and the subprogram.
+  // dwarf_getscopes continues into the abstract definition after an inlined
+  // instance, so take only its innermost DIE and walk the physical nesting
+  // of that DIE (dwarf_getscopes_die) out to the real function.
+  Dwarf_Die* scopes = nullptr;
+  int n = 0;
+  Dwarf_Die* pc_scopes = nullptr;
+  if (dwarf_getscopes(&cu, vaddr, &pc_scopes) > 0) {
+    n = dwarf_getscopes_die(&pc_scopes[0], &scopes);
+    if (n <= 0) scopes = nullptr;
+  }
+  std::free(pc_scopes);
+  SourceFrame current = inner;
+  bool have_function = false;
+  for (int i = 0; i < n; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+    current.function = die_function_name(&scopes[i]);
+    have_function = true;
+    if (tag == DW_TAG_subprogram) {
+      current.inlined = false;
+      out.push_back(current);
+      break;
+    }
+    current.inlined = true;
+    out.push_back(current);
+    // The caller's location is this inlined call's site.
+    SourceFrame caller;
+    Dwarf_Attribute attr;
+    Dwarf_Word value;
+    if (dwarf_attr(&scopes[i], DW_AT_call_file, &attr) != nullptr &&
+        dwarf_formudata(&attr, &value) == 0 && files != nullptr && value < nfiles) {
+      if (const char* f = dwarf_filesrc(files, value, nullptr, nullptr)) caller.file = f;
+    }
+    if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) != nullptr &&
+        dwarf_formudata(&attr, &value) == 0) {
+      caller.line = static_cast<int>(value);
+    }
+    if (dwarf_attr(&scopes[i], DW_AT_call_column, &attr) != nullptr &&
+        dwarf_formudata(&attr, &value) == 0) {
+      caller.column = static_cast<int>(value);
+    }
+    current = caller;
+  }
+  std::free(scopes);
+  if (!have_function) {
+    if (inner.line == 0) {
+      return error(ErrorCode::kNotFound, dwarf_file + ": no function or line at the address");
+    }
+    inner.function = "??";
+    out.push_back(inner);
+  }
+  return out;
+}
+
+}  // namespace one_collect

@@ -1,0 +1,107 @@
+// SymbolCache: ELF symbol tables indexed once per file and shared by every
+// process that maps the file.
+//
+// A module is identified by its build id when it has one, otherwise by the
+// (device, inode) of the file: a library mapped by 100 processes, or the
+// same build seen through two container roots, is opened, searched for a
+// debug file and indexed once. Lookups are binary searches; names are
+// demangled once per symbol.
+//
+// Addresses. Tables hold ELF virtual addresses (st_value). A sampled
+// instruction pointer `ip` inside a process mapping [map_start, map_end)
+// with page offset `pgoff` (the mmap2 record's fields, or /proc/PID/maps) is
+// converted this way:
+//     file_offset = ip - map_start + pgoff
+//     vaddr       = p_vaddr + (file_offset - p_offset)   for the PT_LOAD
+//                   segment whose [p_offset, p_offset + p_filesz) holds it
+// `process_to_vaddr` does exactly that; `ElfFile::load_bias` gives the
+// equivalent constant bias (vaddr = ip - bias) for one mapping.
+//
+// Not thread-safe: one owner (the export pipeline) uses it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "one_collect/binary/elf_file.h"
+#include "one_collect/core/status.h"
+#include "one_collect/symbols/debug_file.h"
+#include "one_collect/symbols/symbol_table.h"
+
+namespace one_collect {
+
+using ModuleId = std::uint32_t;
+
+struct ModuleSymbols {
+  ModuleId id = 0;
+  std::string path;         // as given to load()
+  std::string build_id;     // lower-case hex, empty if none
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  ElfType type = ElfType::kNone;
+  std::vector<ElfSegment> loads;  // PT_LOAD segments of the binary
+  std::string debug_file;   // path of the separate debug file, empty if none
+  // The file holding .debug_info (the debug file or the binary itself), for
+  // source lines; empty if neither has DWARF.
+  std::string dwarf_file;
+  SymbolTable table;
+};
+
+struct ResolvedSymbol {
+  std::string_view name;    // demangled, valid while the cache lives
+  std::uint64_t start = 0;  // ELF virtual address of the symbol
+  std::uint64_t size = 0;
+  std::uint64_t offset = 0;  // from start
+  ModuleId module = 0;
+};
+
+class SymbolCache {
+ public:
+  explicit SymbolCache(DebugFileOptions options = {}) : options_(std::move(options)) {}
+  SymbolCache(const SymbolCache&) = delete;
+  SymbolCache& operator=(const SymbolCache&) = delete;
+
+  // Opens `path` inside `root_fd` (an fd on /proc/PID/root for containers,
+  // or -1 for the host root), finds its debug file and indexes its symbols,
+  // unless the same file or build id is already loaded. Failures are
+  // remembered per (device, inode), so a bad file is parsed once.
+  Result<ModuleId> load(const std::string& path, int root_fd = -1);
+  // The same for an already open file (e.g. one held open since it was
+  // mapped). The fd is not closed. `path` is used for debuglink searches.
+  Result<ModuleId> load_fd(int fd, const std::string& path, int root_fd = -1);
+
+  const ModuleSymbols* module(ModuleId id) const;
+  std::size_t module_count() const { return modules_.size(); }
+
+  // The symbol holding ELF virtual address `vaddr` in module `id`.
+  std::optional<ResolvedSymbol> resolve(ModuleId id, std::uint64_t vaddr) const;
+  // The same for a file offset (converted through the PT_LOAD segments).
+  std::optional<ResolvedSymbol> resolve_file_offset(ModuleId id, std::uint64_t file_offset) const;
+  // ip in a process mapping (map_start, pgoff) -> ELF virtual address.
+  std::optional<std::uint64_t> process_to_vaddr(ModuleId id, std::uint64_t ip,
+                                                std::uint64_t map_start,
+                                                std::uint64_t pgoff) const;
+
+  // Symbolizes each unique address of `vaddrs` once: the result is sorted by
+  // address, duplicates removed, one merge walk over the table.
+  std::vector<std::pair<std::uint64_t, std::optional<ResolvedSymbol>>> resolve_unique(
+      ModuleId id, std::vector<std::uint64_t> vaddrs) const;
+
+ private:
+  Result<ModuleId> index(int fd, const std::string& path, int root_fd);
+
+  DebugFileOptions options_;
+  std::deque<ModuleSymbols> modules_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, ModuleId> by_inode_;
+  std::unordered_map<std::string, ModuleId> by_build_id_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Status> failed_;
+};
+
+}  // namespace one_collect
