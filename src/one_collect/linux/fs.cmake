@@ -3,6 +3,7 @@ target_sources(one_collect_linux PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/tracefs.cc
   ${CMAKE_CURRENT_LIST_DIR}/procfs.cc
   ${CMAKE_CURRENT_LIST_DIR}/probe_registry.cc
+  ${CMAKE_CURRENT_LIST_DIR}/user_events.cc
 )
 # libelf: the probe registry resolves function names to file offsets.
 target_link_libraries(one_collect_linux PRIVATE elf)
@@ -17,6 +18,7 @@ oc_add_test(NAME linux_fs_tests
     ${CMAKE_CURRENT_LIST_DIR}/tracefs_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/procfs_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/probe_registry_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/user_events_test.cc
   LIBS one_collect_linux one_collect_testing)
 if(TARGET linux_fs_tests)
   target_compile_definitions(linux_fs_tests PRIVATE
