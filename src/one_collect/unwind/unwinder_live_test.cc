@@ -1,0 +1,206 @@
+// Live end-to-end unwinding: real programs sampled with perf_event_open
+// (REGS_USER + STACK_USER), unwound by our unwinder, checked against the
+// functions' address ranges (the binaries' own .symtab) and against an
+// independent unwinder (libunwind, remote mode) on the same stacks.
+#include <elf.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "one_collect/binary/elf_file.h"
+#include "one_collect/process/process_table.h"
+#include "one_collect/testing/privileged.h"
+#include "one_collect/unwind/testing/libunwind_reference.h"
+#include "one_collect/unwind/testing/stack_sampler.h"
+#include "one_collect/unwind/unwinder.h"
+
+namespace one_collect::unwind {
+namespace {
+
+using testing::Capture;
+using testing::CaptureOptions;
+
+// Function ranges of one binary, in process addresses.
+struct Symbols {
+  struct Fn {
+    std::uint64_t lo, hi;
+    std::string name;
+  };
+  std::vector<Fn> fns;  // sorted by lo
+
+  const Fn* find(std::uint64_t addr) const {
+    auto it = std::upper_bound(fns.begin(), fns.end(), addr,
+                               [](std::uint64_t a, const Fn& f) { return a < f.lo; });
+    if (it == fns.begin()) return nullptr;
+    --it;
+    return addr < it->hi ? &*it : nullptr;
+  }
+};
+
+Symbols load_symbols(const std::string& path, std::int64_t bias) {
+  Symbols out;
+  auto elf = ElfFile::open(path);
+  if (!elf.ok()) return out;
+  auto symtab = elf->section(".symtab");
+  if (!symtab.ok()) return out;
+  const ElfSection* strtab = elf->section_at(symtab->link);
+  if (strtab == nullptr) return out;
+  for (std::size_t off = 0; off + sizeof(Elf64_Sym) <= symtab->data.size(); off += sizeof(Elf64_Sym)) {
+    auto sym = read_at<Elf64_Sym>(symtab->data, off);
+    if (!sym || ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_size == 0 || sym->st_value == 0) continue;
+    if (sym->st_name >= strtab->data.size()) continue;
+    const char* name = reinterpret_cast<const char*>(strtab->data.data()) + sym->st_name;
+    std::uint64_t lo = sym->st_value + static_cast<std::uint64_t>(bias);
+    out.fns.push_back({lo, lo + sym->st_size, name});
+  }
+  std::sort(out.fns.begin(), out.fns.end(), [](auto& a, auto& b) { return a.lo < b.lo; });
+  return out;
+}
+
+std::string program_path(const char* name) {
+  const char* dir = OC_UNWIND_TESTPROG_DIR;
+  return std::string(dir) + "/" + name;
+}
+
+struct Analysis {
+  ProcessTable table;
+  Capture capture;
+  Symbols symbols;
+  std::uint64_t exe_lo = 0, exe_hi = 0;
+};
+
+// Captures `program` and prepares tables and symbols.
+void capture(const std::string& program, Analysis& a, std::size_t samples = 1500) {
+  CaptureOptions opt;
+  opt.argv = {program, "6"};
+  opt.max_samples = samples;
+  auto cap = testing::capture_program(opt);
+  ASSERT_TRUE(cap.ok()) << cap.status().to_string();
+  a.capture = std::move(cap).value();
+  testing::load_mappings(a.capture, a.table);
+  for (const auto& m : a.capture.mappings) {
+    if (m.path == program && m.exec) {
+      auto elf = ElfFile::open(program);
+      ASSERT_TRUE(elf.ok());
+      auto bias = elf->load_bias(m.start, m.pgoff);
+      ASSERT_TRUE(bias.has_value());
+      a.symbols = load_symbols(program, *bias);
+      a.exe_lo = m.start;
+      a.exe_hi = m.end;
+    }
+  }
+  ASSERT_FALSE(a.symbols.fns.empty()) << "no symbols for " << program;
+  ASSERT_GE(a.capture.samples.size(), 200u) << "too few samples";
+}
+
+UnwindInput input_of(const testing::CapturedSample& s) {
+  UnwindInput in;
+  in.rip = s.ip;
+  in.rsp = s.rsp;
+  in.rbp = s.rbp;
+  in.stack = ByteSpan(s.stack.data(), s.stack.size());
+  in.stack_base = s.rsp;
+  return in;
+}
+
+std::vector<std::string> names_of(const Analysis& a, const std::uint64_t* frames, std::size_t n) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto* fn = a.symbols.find(frames[i]);
+    names.push_back(fn ? fn->name : (frames[i] >= a.exe_lo && frames[i] < a.exe_hi ? "?exe" : "<lib>"));
+  }
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : " <- ") + x;
+  return s;
+}
+
+// The C chain: the leaf's function, then its callers, exactly, up to main.
+bool c_chain_ok(const std::vector<std::string>& names) {
+  static const std::vector<std::string> expected = {"work_c", "work_b", "work_a", "main"};
+  if (names.empty()) return false;
+  auto start = std::find(expected.begin(), expected.end(), names[0]);
+  if (start == expected.end()) return false;
+  std::size_t k = static_cast<std::size_t>(expected.end() - start);
+  if (names.size() < k) return false;
+  return std::equal(start, expected.end(), names.begin());
+}
+
+// The C++ chain: std:: code, the comparator or libraries (operator new,
+// malloc) on top, then run_sort or run_map directly under main. A leaf in
+// the PLT (no symbol: "?exe") is fine too: it unwinds by a CFA expression.
+bool cpp_chain_ok(const std::vector<std::string>& names) {
+  auto it = std::find(names.begin(), names.end(), "main");
+  if (it == names.end() || it == names.begin()) return false;
+  const std::string& caller = *(it - 1);
+  if (caller != "_Z8run_sortj" && caller != "_Z7run_mapj") return false;
+  for (auto f = names.begin(); f != it - 1; ++f) {
+    bool ok = f->rfind("_ZSt", 0) == 0 || f->rfind("_ZNSt", 0) == 0 ||
+              f->rfind("_ZN9__gnu_cxx", 0) == 0 || *f == "_Z14compare_valuesjj" || *f == "<lib>" ||
+              (f == names.begin() && *f == "?exe");
+    if (!ok) return false;
+  }
+  return true;
+}
+
+template <typename ChainOk>
+void check_program(const char* name, ChainOk chain_ok) {
+  OC_REQUIRE_ROOT();
+  Analysis a;
+  ASSERT_NO_FATAL_FAILURE(capture(program_path(name), a));
+  Unwinder unwinder;
+  testing::LibunwindReference reference;
+  auto view = a.table.view(static_cast<std::uint32_t>(a.capture.pid), 1);
+  std::uint64_t frames[256];
+  std::size_t considered = 0, chain_good = 0, ended_clean = 0, compared = 0, equal = 0;
+  std::map<std::string, int> ends;
+  std::string first_bad, first_diff;
+  for (const auto& s : a.capture.samples) {
+    if (s.ip < a.exe_lo || s.ip >= a.exe_hi) continue;  // in a library leaf: checked below via libunwind
+    ++considered;
+    UnwindInput in = input_of(s);
+    UnwindResult r = unwinder.unwind(view, in, frames);
+    auto names = names_of(a, frames, r.count);
+    ends[std::string(unwind_end_name(r.end))]++;
+    if (chain_ok(names)) ++chain_good;
+    else if (first_bad.empty()) first_bad = join(names) + " (" + std::string(unwind_end_name(r.end)) + ")";
+    if (r.end == UnwindEnd::kEndOfStack) ++ended_clean;
+  }
+  for (const auto& s : a.capture.samples) {
+    UnwindInput in = input_of(s);
+    UnwindResult r = unwinder.unwind(view, in, frames);
+    std::vector<std::uint64_t> ours(frames, frames + r.count);
+    auto theirs = reference.unwind(view, in);
+    ++compared;
+    if (ours == theirs) {
+      ++equal;
+    } else if (first_diff.empty()) {
+      first_diff = "ours: " + join(names_of(a, ours.data(), ours.size())) +
+                   "\ntheirs: " + join(names_of(a, theirs.data(), theirs.size()));
+    }
+  }
+  std::string end_summary;
+  for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
+  std::printf("%s: %zu samples in the binary, chain ok %zu, clean end %zu [%s]; equal to libunwind %zu/%zu; cache hit rate %.1f%%\n",
+              name, considered, chain_good, ended_clean, end_summary.c_str(), equal, compared,
+              100.0 * unwinder.cache_stats().hit_rate());
+  if (!first_bad.empty()) std::printf("  first chain not as expected: %s\n", first_bad.c_str());
+  ASSERT_GE(considered, 100u);
+  EXPECT_GE(chain_good * 100, considered * 99) << "first bad: " << first_bad;
+  EXPECT_GE(ended_clean * 100, considered * 99) << end_summary;
+  EXPECT_GE(equal * 100, compared * 99) << first_diff;
+}
+
+TEST(UnwinderLive, CProgramWithoutFramePointers) { check_program("chain_nofp", c_chain_ok); }
+TEST(UnwinderLive, CProgramWithFramePointers) { check_program("chain_fp", c_chain_ok); }
+TEST(UnwinderLive, CxxProgramUsingStdSortAndMap) { check_program("containers", cpp_chain_ok); }
+
+}  // namespace
+}  // namespace one_collect::unwind
