@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -433,9 +434,14 @@ Status PerfSession::disable() {
 void PerfSession::check_command() {
   if (child_ <= 0 || child_status_) return;
   int status = 0;
-  pid_t r = ::waitpid(child_, &status, WNOHANG);
+  rusage usage{};
+  pid_t r = ::wait4(child_, &status, WNOHANG, &usage);
   if (r == child_) {
     child_status_ = status;
+    auto secs = [](const timeval& tv) {
+      return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
+    child_cpu_seconds_ = secs(usage.ru_utime) + secs(usage.ru_stime);
     begin_stop();
   }
 }

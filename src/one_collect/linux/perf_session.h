@@ -157,6 +157,9 @@ class PerfSession {
   // The launched command's pid (0 when none) and its wait status once it exited.
   pid_t command_pid() const { return child_; }
   std::optional<int> command_exit_code() const;
+  // User + system CPU seconds of the command (and the children it waited
+  // for), known once it exited.
+  double command_cpu_seconds() const { return child_cpu_seconds_; }
   // Notes such as "no PMU: 'cpu' sampling uses cpu-clock".
   const std::vector<std::string>& notes() const { return notes_; }
 
@@ -190,6 +193,7 @@ class PerfSession {
   pid_t child_ = 0;
   int go_fd_ = -1;
   std::optional<int> child_status_;
+  double child_cpu_seconds_ = 0;
   bool enabled_ = false;
   bool stopping_ = false;
   bool finished_ = false;
