@@ -40,9 +40,19 @@ void make_stack(std::size_t i, std::uint64_t* frames) {
 // Lookup orders over the 1M entries. Uniform is the worst case (every
 // lookup a cache miss); a profiler's stacks are skewed, modelled here by a
 // log-uniform popularity (Zipf-like, s ~ 1) over entries placed at random.
-std::vector<std::uint32_t> lookup_order(bool skewed) {
+// Pattern 2 ("hot") draws lookups from 4096 entries only: the cache-resident
+// case of a profile dominated by a few hot stacks.
+std::vector<std::uint32_t> lookup_order(std::int64_t pattern) {
   std::vector<std::uint32_t> order(kEntries);
   std::mt19937 rng(7);
+  if (pattern == 2) {
+    std::uniform_int_distribution<std::uint32_t> pick(0, kEntries - 1);
+    std::vector<std::uint32_t> hot(4096);
+    for (auto& h : hot) h = pick(rng);
+    for (auto& o : order) o = hot[rng() % hot.size()];
+    return order;
+  }
+  bool skewed = pattern == 1;
   if (!skewed) {
     for (std::uint32_t i = 0; i < kEntries; ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng);
@@ -63,7 +73,7 @@ void BM_InternStringHit(benchmark::State& state) {
   InternedStrings strings;
   char buffer[96];
   for (std::size_t n = 0; n < kEntries; ++n) strings.intern(make_name(n, buffer));
-  auto order = lookup_order(state.range(0) != 0);
+  auto order = lookup_order(state.range(0));
   std::size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(strings.intern(make_name(order[i], buffer)));
@@ -71,7 +81,7 @@ void BM_InternStringHit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_InternStringHit)->ArgName("skewed")->Arg(0)->Arg(1);
+BENCHMARK(BM_InternStringHit)->ArgName("uniform0_zipf1_hot2")->Arg(0)->Arg(1)->Arg(2);
 
 void BM_InternStringNew(benchmark::State& state) {
   char buffer[96];
@@ -92,7 +102,7 @@ void BM_InternCallstackHit(benchmark::State& state) {
     make_stack(i, frames);
     stacks.intern(frames);
   }
-  auto order = lookup_order(state.range(0) != 0);
+  auto order = lookup_order(state.range(0));
   std::size_t i = 0;
   for (auto _ : state) {
     make_stack(order[i], frames);
@@ -102,7 +112,7 @@ void BM_InternCallstackHit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["MiB"] = static_cast<double>(stacks.memory_bytes()) / (1 << 20);
 }
-BENCHMARK(BM_InternCallstackHit)->ArgName("skewed")->Arg(0)->Arg(1);
+BENCHMARK(BM_InternCallstackHit)->ArgName("uniform0_zipf1_hot2")->Arg(0)->Arg(1)->Arg(2);
 
 void BM_InternCallstackNew(benchmark::State& state) {
   std::uint64_t frames[kFrames];

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "one_collect/intern/hash.h"
+#include "one_collect/intern/huge_page_allocator.h"
 
 namespace one_collect {
 
@@ -137,9 +138,9 @@ class InternedSlices {
     }
   }
 
-  std::vector<E> arena_;
-  std::vector<Span> spans_;
-  std::vector<Slot> slots_;
+  std::vector<E, HugePageAllocator<E>> arena_;
+  std::vector<Span, HugePageAllocator<Span>> spans_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
 };
 
 }  // namespace one_collect
