@@ -20,8 +20,9 @@
 //   then the interned frames). Attributes become label lists.
 // Records (raw event payloads) are not written.
 //
-// Events are written in time order; besides the writer's bounded segment
-// buffers, the export holds a 16-byte (time, index) entry per sample.
+// Events are written in time order. Memory: the writer's segment buffers
+// (by default at most 16 MiB of events and 32 MiB of stacks before a sequence
+// point flushes them) plus a 16-byte (time, index) entry per sample.
 #pragma once
 
 #include <cstdint>
