@@ -1,0 +1,203 @@
+#include "one_collect/export/export_graph.h"
+
+#include <cstdio>
+
+namespace one_collect {
+
+namespace {
+
+std::string_view basename(std::string_view path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+constexpr std::uint64_t kKeyFunction = 1;
+constexpr std::uint64_t kKeyAddress = 2;
+constexpr std::uint64_t kKeyProcess = 3;
+
+}  // namespace
+
+ExportGraph::ExportGraph(const ExportMachine& machine, GraphOptions options)
+    : machine_(machine), options_(options), frame_keys_(1024), children_(1024), stack_cache_(1024) {
+  reset();
+}
+
+void ExportGraph::reset() {
+  strings_ = InternedStrings();
+  frames_.clear();
+  frame_keys_ = InternedSlices<std::uint64_t>(1024);
+  nodes_.clear();
+  nodes_.push_back(GraphNode{});
+  children_.clear();
+  stack_cache_.clear();
+  ip_cache_.clear();
+  process_frames_.clear();
+}
+
+ValueConverter ExportGraph::magnitude() {
+  return [](const ExportMachine& m, const ExportSample& s) { return m.sample_magnitude(s); };
+}
+
+ValueConverter ExportGraph::sample_count() {
+  return [](const ExportMachine&, const ExportSample&) { return std::uint64_t{1}; };
+}
+
+std::uint32_t ExportGraph::frame_for(std::uint32_t pid, std::uint64_t ip, std::uint64_t time) {
+  FlatMap64& cache = ip_cache_[pid];
+  bool cacheable = ip != FlatMap64::kEmpty;
+  if (cacheable) {
+    if (const std::uint32_t* f = cache.find(ip)) return *f;
+  }
+  const ExportMapping* mapping = nullptr;
+  const ExportLine* line = nullptr;
+  const ExportSymbol* sym = machine_.find_symbol(pid, ip, time, &mapping, &line);
+
+  GraphFrame f;
+  if (!mapping) {
+    f.module = strings_.intern("[unknown]");
+  } else if (mapping->kernel) {
+    f.module = strings_.intern(mapping->filename && machine_.string(mapping->filename) != "[kernel]"
+                                   ? basename(machine_.string(mapping->filename))
+                                   : std::string_view("[kernel]"));
+    f.kernel = true;
+  } else if (mapping->anon) {
+    std::string_view name = machine_.string(mapping->filename);
+    f.module = strings_.intern(name.empty() ? std::string_view("[anon]") : name);
+  } else {
+    f.module = strings_.intern(basename(machine_.string(mapping->filename)));
+  }
+  f.mapping_id = mapping ? mapping->id : 0;
+  std::uint64_t address = mapping ? mapping->symbol_address(ip) : ip;
+  if (sym) {
+    f.function = strings_.intern(machine_.string(sym->name));
+    if (sym->source_file) f.source_file = strings_.intern(machine_.string(sym->source_file));
+  }
+  std::uint64_t key[4];
+  if (options_.granularity == FrameGranularity::kFunction && sym) {
+    f.address = sym->start;
+    f.line = sym->line;
+    key[3] = kKeyFunction;
+  } else {
+    f.address = address;
+    if (line) {
+      f.line = line->line;
+      if (line->source_file) f.source_file = strings_.intern(machine_.string(line->source_file));
+    } else if (sym && options_.granularity == FrameGranularity::kFunction) {
+      f.line = sym->line;
+    }
+    key[3] = kKeyAddress;
+  }
+  key[0] = f.module;
+  key[1] = f.function;
+  key[2] = f.address;
+  std::uint32_t id = frame_keys_.intern(std::span<const std::uint64_t>(key, 4));
+  if (id > frames_.size()) frames_.push_back(f);
+  std::uint32_t frame = id - 1;
+  if (cacheable) cache.insert(ip, frame);
+  return frame;
+}
+
+std::uint32_t ExportGraph::process_frame(std::uint32_t pid) {
+  auto it = process_frames_.find(pid);
+  if (it != process_frames_.end()) return it->second;
+  const ExportProcess* p = machine_.find_process(pid);
+  std::string name(p ? machine_.string(p->comm) : std::string_view());
+  if (name.empty()) name = "[unknown]";
+  bool by_pid = options_.root == RootFrame::kProcess;
+  if (by_pid) name += " (" + std::to_string(pid) + ")";
+  GraphFrame f;
+  f.function = strings_.intern(name);
+  f.process = true;
+  f.address = by_pid ? pid : 0;
+  std::uint64_t key[4] = {0, f.function, f.address, kKeyProcess};
+  std::uint32_t id = frame_keys_.intern(std::span<const std::uint64_t>(key, 4));
+  if (id > frames_.size()) frames_.push_back(f);
+  process_frames_.emplace(pid, id - 1);
+  return id - 1;
+}
+
+std::uint32_t ExportGraph::child(std::uint32_t parent, std::uint32_t frame) {
+  std::uint64_t key = (std::uint64_t{parent} << 32) | frame;
+  auto next = static_cast<std::uint32_t>(nodes_.size());
+  std::uint32_t node = children_.insert(key, next);
+  if (node == next) {
+    GraphNode n;
+    n.parent = parent;
+    n.frame = frame;
+    n.depth = nodes_[parent].depth + 1;
+    nodes_.push_back(n);
+  }
+  return node;
+}
+
+std::uint32_t ExportGraph::stack_node(const ExportSample& s) {
+  std::uint64_t key = (std::uint64_t{s.pid} << 32) | s.callstack;
+  if (const std::uint32_t* n = stack_cache_.find(key)) return *n;
+  std::uint32_t node = kRoot;
+  if (options_.root != RootFrame::kNone) node = child(node, process_frame(s.pid));
+  if (auto frames = machine_.callstacks().get(s.callstack)) {
+    // Copy: frame_for never interns stacks, but keep the view safe anyway.
+    scratch_.assign(frames->begin(), frames->end());
+    for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
+      node = child(node, frame_for(s.pid, *it, s.time));
+    }
+  }
+  stack_cache_.insert(key, node);
+  return node;
+}
+
+std::uint32_t ExportGraph::node_for(const ExportSample& s) {
+  std::uint32_t node = stack_node(s);
+  if (s.leaf_ip != 0 || node == kRoot) node = child(node, frame_for(s.pid, s.leaf_ip, s.time));
+  return node;
+}
+
+std::uint32_t ExportGraph::add_sample(const ExportSample& s, std::uint64_t value) {
+  std::uint32_t leaf = node_for(s);
+  nodes_[leaf].exclusive += value;
+  nodes_[leaf].samples += 1;
+  for (std::uint32_t n = leaf; n != GraphNode::kNone; n = nodes_[n].parent) {
+    nodes_[n].total += value;
+  }
+  return leaf;
+}
+
+std::size_t ExportGraph::add_samples(SampleKind kind,
+                                     const std::function<bool(std::uint32_t)>& pid_filter,
+                                     const ValueConverter& converter) {
+  std::size_t added = 0;
+  for (const ExportSample& s : machine_.samples()) {
+    if (s.kind != kind) continue;
+    if (pid_filter && !pid_filter(s.pid)) continue;
+    std::uint64_t v = converter ? converter(machine_, s) : machine_.sample_magnitude(s);
+    add_sample(s, v);
+    ++added;
+  }
+  return added;
+}
+
+std::string ExportGraph::frame_name(std::uint32_t frame) const {
+  if (frame >= frames_.size()) return "[root]";
+  const GraphFrame& f = frames_[frame];
+  if (f.process) return std::string(string(f.function));
+  std::string out(string(f.module));
+  out += '!';
+  if (f.function) {
+    out += string(f.function);
+  } else {
+    char buf[24];
+    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(f.address));
+    out += buf;
+  }
+  return out;
+}
+
+std::size_t ExportGraph::memory_bytes() const {
+  std::size_t bytes = strings_.memory_bytes() + frames_.capacity() * sizeof(GraphFrame) +
+                      frame_keys_.memory_bytes() + nodes_.capacity() * sizeof(GraphNode) +
+                      children_.memory_bytes() + stack_cache_.memory_bytes();
+  for (const auto& [pid, cache] : ip_cache_) bytes += cache.memory_bytes();
+  return bytes;
+}
+
+}  // namespace one_collect
