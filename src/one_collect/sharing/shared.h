@@ -54,7 +54,10 @@ decltype(auto) read(Cell<T>& cell, F&& f) {
 template <typename T>
 class Writable {
  public:
+  // Builds the shared value from constructor arguments. (Constrained so that
+  // copying a non-const Writable shares the value instead of matching here.)
   template <typename... Args>
+    requires(!(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Writable> && ...)))
   explicit Writable(Args&&... args)
       : cell_(std::make_shared<sharing_detail::Cell<T>>(std::forward<Args>(args)...)) {}
 

@@ -15,6 +15,14 @@ TEST(SharedTest, CopiesShareOneValue) {
   EXPECT_EQ(list.use_count(), 2);
 }
 
+TEST(SharedTest, DirectCopiesOfNonConstValuesShare) {
+  Writable<std::vector<int>> list;
+  Writable<std::vector<int>> copy(list);  // direct-init from a non-const lvalue
+  auto lambda = [list]() { list.write([](std::vector<int>& v) { v.push_back(1); }); };
+  lambda();
+  EXPECT_EQ(copy.read([](const std::vector<int>& v) { return v.size(); }), 1u);
+}
+
 TEST(SharedTest, ReadOnlySeesWrites) {
   Writable<int> counter(1);
   ReadOnly<int> view = counter.read_only();
