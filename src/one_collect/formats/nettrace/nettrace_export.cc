@@ -234,7 +234,7 @@ class Exporter {
       if (kernel_symbols_written_) return ok_status();
       kernel_symbols_written_ = true;
     }
-    const SymbolTable* table = m_.symbol_table(mapping.symbols);
+    const ExportSymbolTable* table = m_.symbol_table(mapping.symbols);
     if (!table) return ok_status();
     const bool file_backed = !mapping.anon && !mapping.kernel;
     const std::uint64_t size = mapping.end - mapping.start;

@@ -20,7 +20,7 @@ constexpr std::uint64_t kKernelIp = 0xffffffff81000040ULL;
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ResolvedSymbol>& symbols, std::vector<ResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& symbols, std::vector<ExportResolvedLine>&) override {
     switch (q.kind) {
       case SymbolQuery::Kind::kFile:
         // File offsets: the mapping below maps file offset 0x1000 at 0x400000.

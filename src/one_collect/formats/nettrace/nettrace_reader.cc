@@ -24,7 +24,6 @@ enum Block : std::uint8_t {
   kBlkRemoveThread = 7,
   kBlkLabelList = 8,
 };
-constexpr std::size_t kStreamHeaderBytes = 20;
 constexpr int kMaxTypeDepth = 16;
 
 std::string hex(std::uint64_t v) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -365,6 +366,23 @@ TEST(NetTraceReaderBytes, MissingFileIsNotFound) {
   auto t = read_nettrace_file("/nonexistent/x.nettrace");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace one_collect::ntread
+
+namespace one_collect::ntread {
+namespace {
+
+// The fuzzer's seed corpus stays valid input.
+TEST(NetTraceReaderBytes, FuzzSeedsAreValidTraces) {
+  const char* root = std::getenv("ONE_COLLECT_SOURCE_DIR");
+  std::string dir = std::string(root ? root : ".") + "/fuzz/nettrace/corpus/nettrace_reader_fuzzer";
+  for (const char* name : {"universal.nettrace", "types_segments.nettrace"}) {
+    auto t = read_nettrace_file(dir + "/" + name);
+    ASSERT_TRUE(t.ok()) << name << ": " << t.status().to_string();
+    EXPECT_GT(t->events.size(), 0u) << name;
+  }
 }
 
 }  // namespace
