@@ -153,7 +153,16 @@ Status ProcessTable::on_mmap(const MmapEvent& ev) {
   auto pos = std::upper_bound(p.mappings.begin(), p.mappings.end(), m.start,
                               [](std::uint64_t s, const Mapping& x) { return s < x.start; });
   p.max_len = std::max(p.max_len, ev.len);
-  p.mappings.insert(pos, std::move(m));
+  pos = p.mappings.insert(pos, std::move(m));
+  // Mark overlaps (re-mmaps): only mappings nobody overlaps take the fast path in View::find.
+  for (auto it = pos; it != p.mappings.begin();) {
+    --it;
+    if (pos->start - it->start >= p.max_len) break;
+    if (it->end > pos->start) it->overlapped = pos->overlapped = true;
+  }
+  for (auto it = pos + 1; it != p.mappings.end() && it->start < pos->end; ++it) {
+    it->overlapped = pos->overlapped = true;
+  }
   ++stats_.mappings;
   return status;
 }
@@ -225,7 +234,12 @@ ProcessTable::View ProcessTable::view(std::uint32_t pid, std::uint64_t time) con
 
 const Mapping* ProcessTable::View::find(std::uint64_t addr) const {
   if (process_ == nullptr) return nullptr;
-  return table_->find_in(*static_cast<const Process*>(process_), addr, time_);
+  if (last_ != nullptr && !last_->overlapped && last_->contains(addr) && last_->alive_at(time_)) {
+    return last_;
+  }
+  const Mapping* m = table_->find_in(*static_cast<const Process*>(process_), addr, time_);
+  if (m != nullptr) last_ = m;
+  return m;
 }
 
 }  // namespace one_collect

@@ -39,6 +39,7 @@ struct Mapping {
   std::uint64_t end_time = kTimeForever;  // exec of the process
   bool anonymous = false;   // JIT / anonymous code: no file to read
   bool executable = true;
+  bool overlapped = false;  // another mapping (of any time) overlaps this one
   std::shared_ptr<const std::string> name;
   std::shared_ptr<MappedFile> file;  // null for anonymous mappings
 
@@ -113,6 +114,8 @@ class ProcessTable {
     const ProcessTable* table_ = nullptr;
     const void* process_ = nullptr;
     std::uint64_t time_ = 0;
+    // The last hit: reused while it is the only mapping covering its range.
+    mutable const Mapping* last_ = nullptr;
   };
   View view(std::uint32_t pid, std::uint64_t time) const;
 

@@ -62,6 +62,25 @@ TEST(ProcessTable, RemmapAtTheSameAddressResolvesByTime) {
   EXPECT_FALSE(t.on_mmap(anon(1, ~0ull - 10, 0x100, 30)).ok());  // wrapping range
 }
 
+TEST(ProcessTable, ViewFastPathRespectsOverlaps) {
+  ProcessTable t;
+  ASSERT_TRUE(t.on_mmap(anon(1, 0x1000, 0x4000, 10, "//anon")).ok());
+  ASSERT_TRUE(t.on_mmap(anon(1, 0x3000, 0x1000, 20, "[anon:late]")).ok());
+  ASSERT_TRUE(t.on_mmap(anon(1, 0x9000, 0x1000, 10, "[anon:alone]")).ok());
+  auto v = t.view(1, 30);
+  // The first lookup remembers the big mapping; the next address lies in
+  // it too, but a later mapping shadows it there.
+  EXPECT_EQ(*v.find(0x1800)->name, "//anon");
+  EXPECT_EQ(*v.find(0x3800)->name, "[anon:late]");
+  EXPECT_EQ(*v.find(0x1900)->name, "//anon");
+  EXPECT_EQ(*v.find(0x9010)->name, "[anon:alone]");
+  EXPECT_EQ(*v.find(0x9020)->name, "[anon:alone]");
+  EXPECT_EQ(v.find(0x8000), nullptr);
+  auto early = t.view(1, 15);
+  EXPECT_EQ(*early.find(0x3800)->name, "//anon");
+  EXPECT_EQ(t.view(1, 5).find(0x9010), nullptr);
+}
+
 TEST(ProcessTable, ForkCopiesExecReplacesExitKeeps) {
   ProcessTable t;
   ASSERT_TRUE(t.on_mmap(anon(1, 0x1000, 0x1000, 10)).ok());
