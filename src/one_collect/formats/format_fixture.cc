@@ -13,7 +13,7 @@ namespace {
 class FixtureResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t>,
-                 std::vector<ResolvedSymbol>& out, std::vector<ResolvedLine>& lines) override {
+                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>& lines) override {
     if (q.kind == SymbolQuery::Kind::kKernel) {
       out.push_back({0xffffffff81000000ULL, 0xffffffff81000100ULL, "do_syscall_64", "", 0});
       out.push_back({0xffffffff81000100ULL, 0xffffffff81000200ULL, "schedule", "", 0});

@@ -59,7 +59,7 @@ TEST_F(FormatsTest, FoldedGolden) {
             "app;libc.so.6!__libc_start_main;app!main;app!std::vector<int>::push_back(int const&);"
             "app!operator<<(a&b, \"q\" 'x':y) 1\n"
             "app;libc.so.6!__libc_start_main;app!main;libc.so.6!read;[kernel]!do_syscall_64 1\n"
-            "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;libc.so.6!bad\xff" "utf8 1\n"
+            "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;libc.so.6!bad\xEF\xBF\xBDutf8 1\n"
             "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;app!0x9000 1\n"
             "app;libc.so.6!__libc_start_main;app!main;[anon:jit]!0x10000040 1\n");
   FoldedOptions off;

@@ -48,7 +48,7 @@ class PprofBuilder {
       std::string_view name = m_.string(mp.filename);
       out->set_filename(str(mp.kernel ? std::string_view("[kernel.kallsyms]") : name));
       if (mp.build_id) out->set_build_id(str(m_.string(mp.build_id)));
-      const SymbolTable* table = m_.symbol_table(mp.symbols);
+      const ExportSymbolTable* table = m_.symbol_table(mp.symbols);
       out->set_has_functions(table && !table->symbols.empty());
       out->set_has_filenames(table && !table->symbols.empty());
       out->set_has_line_numbers(table && !table->lines.empty());

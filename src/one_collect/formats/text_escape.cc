@@ -154,7 +154,8 @@ std::string sanitize_utf8(std::string_view text) {
 }
 
 void append_folded_frame(std::string& out, std::string_view text) {
-  for (char c : text) {
+  std::string clean = sanitize_utf8(text);
+  for (char c : clean) {
     if (c == ';') out.push_back(':');
     else if (c == '\n' || c == '\r') out.push_back(' ');
     else out.push_back(c);

@@ -28,7 +28,8 @@ void append_xml_escaped(std::string& out, std::string_view text);
 // `text` with every invalid UTF-8 byte replaced by U+FFFD (protobuf strings
 // must be UTF-8).
 std::string sanitize_utf8(std::string_view text);
-// Folded-stack frame text: ';' and line breaks would split frames or lines.
+// Folded-stack frame text: ';' and line breaks would split frames or lines
+// (invalid UTF-8 is replaced too).
 void append_folded_frame(std::string& out, std::string_view text);
 
 }  // namespace one_collect
