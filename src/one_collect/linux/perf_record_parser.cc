@@ -152,6 +152,7 @@ const SampleLayout* PerfRecordParser::add_layout(const SampleLayout& layout) {
 
 void PerfRecordParser::add_id(std::uint64_t id, const SampleLayout* layout, Event* sample_event,
                               bool raw_payload) {
+  last_entry_ = nullptr;  // the table may move
   if ((table_count_ + 1) * 10 > table_.size() * 7) {
     std::vector<IdEntry> old = std::move(table_);
     table_.assign(old.size() * 2, IdEntry{});
@@ -172,6 +173,13 @@ void PerfRecordParser::add_id(std::uint64_t id, const SampleLayout* layout, Even
 }
 
 const PerfRecordParser::IdEntry* PerfRecordParser::find_id(std::uint64_t id) const {
+  if (last_entry_ != nullptr && last_entry_->id == id) [[likely]] return last_entry_;
+  const IdEntry* e = find_id_slow(id);
+  if (e != nullptr) last_entry_ = e;
+  return e;
+}
+
+const PerfRecordParser::IdEntry* PerfRecordParser::find_id_slow(std::uint64_t id) const {
   std::size_t mask = table_.size() - 1;
   for (std::size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
     const IdEntry& e = table_[i];
@@ -218,22 +226,26 @@ PerfCpuCounters& PerfRecordParser::cpu_counters(std::uint32_t cpu) {
   return cpu_counters_[std::min<std::uint32_t>(cpu, 65535)];
 }
 
-void PerfRecordParser::reset_refs() {
-  std::uint64_t t = touched_;
+void PerfRecordParser::reset_refs(std::uint64_t stale) {
+  std::uint64_t t = stale;
   while (t != 0) {
     int bit = __builtin_ctzll(t);
     ref_list_[bit]->reset();
     t &= t - 1;
   }
-  touched_ = 0;
 }
 
 void PerfRecordParser::parse(ByteSpan record, std::uint32_t cpu_hint) {
-  reset_refs();
+  // Refs the previous record set and this one does not are reset before
+  // the callbacks run (in parse_sample / parse_other); the others are simply
+  // overwritten.
+  previous_ = touched_;
+  touched_ = 0;
   auto type = read_at<std::uint32_t>(record, 0);
   auto size = read_at<std::uint16_t>(record, 6);
   if (!type || !size || *size != record.size() || *size < 8) [[unlikely]] {
     ++stats_.malformed;
+    reset_refs(previous_);
     return;
   }
   ++stats_.records;
@@ -248,12 +260,19 @@ void PerfRecordParser::parse(ByteSpan record, std::uint32_t cpu_hint) {
     }
     if (entry == nullptr) [[unlikely]] {
       ++stats_.unknown_id;
+      reset_refs(previous_ & ~touched_);
       return;
     }
-    if (!parse_sample(record, entry, cpu_hint)) [[unlikely]] ++stats_.malformed;
+    if (!parse_sample(record, entry, cpu_hint)) [[unlikely]] {
+      ++stats_.malformed;
+      reset_refs(previous_ & ~touched_);
+    }
     return;
   }
-  if (!parse_other(record, *type, cpu_hint)) [[unlikely]] ++stats_.malformed;
+  if (!parse_other(record, *type, cpu_hint)) [[unlikely]] {
+    ++stats_.malformed;
+    reset_refs(previous_ & ~touched_);
+  }
 }
 
 bool PerfRecordParser::parse_sample(ByteSpan record, const IdEntry* entry, std::uint32_t cpu_hint) {
@@ -262,13 +281,14 @@ bool PerfRecordParser::parse_sample(ByteSpan record, const IdEntry* entry, std::
   const std::uint32_t size = static_cast<std::uint32_t>(record.size());
   std::uint32_t off = 8;
   // Checks that `n` more bytes exist at `off`.
-  auto fits = [&](std::uint64_t n) { return n <= size && off <= size - n; };
+  auto fits = [&](std::uint64_t n) __attribute__((always_inline)) { return n <= size && off <= size - n; };
   auto u64_at = [&](std::uint32_t at) {
     std::uint64_t v;
     std::memcpy(&v, record.data() + at, 8);
     return v;
   };
-  auto fixed8 = [&](std::uint64_t bit, const DataFieldRef& ref, std::uint32_t ref_bit) {
+  auto fixed8 = [&](std::uint64_t bit, const DataFieldRef& ref, std::uint32_t ref_bit)
+                    __attribute__((always_inline)) {
     if ((st & bit) == 0) return true;
     if (!fits(8)) return false;
     set(ref, off, 8, ref_bit);
@@ -399,6 +419,7 @@ bool PerfRecordParser::parse_sample(ByteSpan record, const IdEntry* entry, std::
   }
   (void)cpu_hint;
 
+  reset_refs(previous_ & ~touched_);
   Event* event = entry->event;
   if (event == nullptr) return true;
   ByteSpan body = record.subspan(8);
@@ -439,6 +460,7 @@ bool PerfRecordParser::parse_other(ByteSpan record, std::uint32_t type, std::uin
     }
   }
   ByteSpan body = record.subspan(8, body_end - 8);
+  reset_refs(previous_ & ~touched_);
 
   // Minimum body sizes, so a short record is reported instead of silently
   // yielding "payload too short" in every callback.

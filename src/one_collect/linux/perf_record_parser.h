@@ -150,7 +150,8 @@ class PerfRecordParser {
     bool used;
   };
   const IdEntry* find_id(std::uint64_t id) const;
-  void reset_refs();
+  const IdEntry* find_id_slow(std::uint64_t id) const;
+  void reset_refs(std::uint64_t stale);
   bool parse_sample(ByteSpan record, const IdEntry* entry, std::uint32_t cpu_hint);
   bool parse_other(ByteSpan record, std::uint32_t type, std::uint32_t cpu_hint);
   void set(const DataFieldRef& ref, std::uint32_t start, std::uint32_t length, std::uint32_t bit) {
@@ -161,7 +162,9 @@ class PerfRecordParser {
   PerfKernelEvents kernel_;
   PerfSessionRefs refs_;
   std::vector<const DataFieldRef*> ref_list_;
-  std::uint64_t touched_ = 0;
+  std::uint64_t touched_ = 0;   // refs the current record set
+  std::uint64_t previous_ = 0;  // refs the previous record set
+  mutable const IdEntry* last_entry_ = nullptr;
   EventErrors errors_;
   PerfParseStats stats_;
   std::vector<PerfCpuCounters> cpu_counters_;

@@ -33,6 +33,7 @@ namespace one_collect {
 struct RecordChunk {
   std::uint32_t cpu = 0;
   std::vector<std::uint8_t> bytes;
+  std::size_t tag = 0;  // free for the chunk's owner (e.g. a replay slot)
 };
 
 class TimeOrderMerger {
