@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "one_collect/linux/probe_registry.h"
 #include "one_collect/testing/privileged.h"
 
 #ifndef PERF_TEST_TARGET_PATH
@@ -192,6 +193,42 @@ TEST(PerfSessionLive, UprobeCountsEveryCall) {
   EXPECT_EQ(returns, static_cast<std::uint64_t>(kCalls));
   PerfSessionStats st = s.stats();
   EXPECT_EQ(st.lost + st.dropped_samples, 0u);
+}
+
+TEST(PerfSessionLive, RegistryUprobeWithArgumentCountsAndDecodesEveryCall) {
+  OC_REQUIRE_ROOT();
+  auto tracefs = Tracefs::open();
+  OC_REQUIRE_FACILITY(tracefs.ok(), tracefs.status().to_string());
+  auto registry = ProbeRegistry::create(*tracefs);
+  ASSERT_TRUE(registry.ok()) << registry.status().to_string();
+  UprobeSpec spec;
+  spec.binary = kTarget;
+  spec.symbol = "oc_probe_target";
+  spec.fetch_args = "value=%di:u64";
+  auto tp = registry->add_uprobe(spec);
+  ASSERT_TRUE(tp.ok()) << tp.status().to_string();
+  constexpr std::uint64_t kCalls = 5000;
+  std::uint64_t calls = 0, sum = 0;
+  {
+    auto session = RingBufSessionBuilder()
+                       .with_command({kTarget, "calls", std::to_string(kCalls)})
+                       .build();
+    ASSERT_TRUE(session.ok()) << session.status().to_string();
+    PerfSession& s = **session;
+    auto event = s.add_tracepoint(*tp);
+    ASSERT_TRUE(event.ok()) << event.status().to_string();
+    auto value = (*event)->format().get_field_ref("value").value();
+    (*event)->add_callback([&](const EventData& d) -> Status {
+      ++calls;
+      sum += d.format.get_u64(value, d.event_data).value_or(0);
+      return ok_status();
+    });
+    ASSERT_TRUE(s.enable().ok());
+    ASSERT_TRUE(s.parse_all().ok());
+  }
+  EXPECT_EQ(calls, kCalls);
+  EXPECT_EQ(sum, kCalls * (kCalls - 1) / 2);  // the arguments were 0..N-1
+  EXPECT_TRUE(registry->cleanup().ok());
 }
 
 TEST(PerfSessionLive, PidTargetFollowsNewThreadsAndChildren) {
