@@ -5,6 +5,8 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -207,6 +209,95 @@ TEST(UnwinderLive, CProgramWithOnlyDebugFrame) {
   check_program("chain_debugframe", c_chain_ok, /*compare_with_libunwind=*/false);
 }
 TEST(UnwinderLive, CxxProgramUsingStdSortAndMap) { check_program("containers", cpp_chain_ok); }
+
+// JIT code: node (V8) running hot JavaScript. Samples in anonymous (JIT)
+// code must continue through it (frame-pointer chain or scan) to the end
+// of the stack, and no frame may lie outside the known mappings.
+TEST(UnwinderLive, NodeJitFramesContinueToTheEndOfTheStack) {
+  OC_REQUIRE_ROOT();
+  const char* node = "/usr/bin/node";
+  OC_REQUIRE_FACILITY(::access(node, X_OK) == 0, "node is not installed");
+  CaptureOptions opt;
+  opt.argv = {node, "--perf-basic-prof", "--interpreted-frames-native-stack", "--no-turbo-inlining", "-e",
+              "process.stdout.write('r');"
+              "function hot(n){let s=0;for(let i=0;i<n;i++){s=(s*31+i)|0;}return s;}"
+              "function mid(n){return hot(n)+1;}"
+              "function outer(){let t=0;for(;;){t+=mid(100000);if(t===42)console.log(t);}}"
+              "outer();"};
+  opt.max_samples = 1500;
+  auto cap = testing::capture_program(opt);
+  ASSERT_TRUE(cap.ok()) << cap.status().to_string();
+  ProcessTable table;
+  testing::load_mappings(*cap, table);
+  auto view = table.view(static_cast<std::uint32_t>(cap->pid), 1);
+  // JS function names from the perf map node wrote (start size name).
+  Symbols js;
+  std::string map_path = "/tmp/perf-" + std::to_string(cap->pid) + ".map";
+  if (FILE* f = std::fopen(map_path.c_str(), "r")) {
+    char line[1024];
+    while (std::fgets(line, sizeof line, f)) {
+      unsigned long long start, size;
+      char name[900];
+      if (std::sscanf(line, "%llx %llx %899[^\n]", &start, &size, name) == 3) {
+        js.fns.push_back({start, start + size, name});
+      }
+    }
+    std::fclose(f);
+    std::remove(map_path.c_str());
+  }
+  std::sort(js.fns.begin(), js.fns.end(), [](auto& a, auto& b) { return a.lo < b.lo; });
+  ASSERT_FALSE(js.fns.empty()) << "node wrote no perf map";
+  // The JS frames of a stack, as "hot"/"mid"/"outer" (others skipped).
+  auto js_chain = [&](const std::uint64_t* f, std::size_t n) {
+    std::vector<std::string> chain;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto* fn = js.find(f[i]);
+      if (fn == nullptr) continue;
+      for (const char* want : {"hot", "mid", "outer"}) {
+        if (fn->name.find(std::string(" ") + want) != std::string::npos ||
+            fn->name.find(std::string(":") + want) != std::string::npos ||
+            fn->name.find(std::string("*") + want) != std::string::npos ||
+            fn->name.find(std::string("~") + want) != std::string::npos) {
+          chain.push_back(want);
+        }
+      }
+    }
+    return chain;
+  };
+  Unwinder unwinder;
+  std::uint64_t frames[256];
+  std::size_t jit = 0, complete = 0, through_jit = 0, outside = 0, in_hot = 0, js_ok = 0;
+  std::string first_bad;
+  std::map<std::string, int> ends;
+  for (const auto& s : cap->samples) {
+    const Mapping* m = view.find(s.ip);
+    if (m == nullptr || !m->anonymous) continue;
+    ++jit;
+    UnwindResult r = unwinder.unwind(view, input_of(s), frames);
+    ends[std::string(unwind_end_name(r.end))]++;
+    if (r.end == UnwindEnd::kEndOfStack) ++complete;
+    if (r.fp_frames + r.scan_frames > 0 && r.dwarf_frames > 0) ++through_jit;
+    for (std::size_t i = 0; i < r.count; ++i) outside += view.find(frames[i]) == nullptr;
+    auto chain = js_chain(frames, r.count);
+    if (!chain.empty() && chain[0] == "hot") {
+      ++in_hot;
+      if (chain == std::vector<std::string>{"hot", "mid", "outer"}) ++js_ok;
+      else if (first_bad.empty()) first_bad = join(chain);
+    }
+  }
+  std::printf("node: %zu samples in hot(), %zu with the JS chain hot <- mid <- outer%s%s\n", in_hot,
+              js_ok, first_bad.empty() ? "" : "; first other: ", first_bad.c_str());
+  std::string end_summary;
+  for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
+  std::printf("node: %zu samples in JIT code, %zu unwound to the end of the stack, %zu went from JIT frames into CFI frames [%s]\n",
+              jit, complete, through_jit, end_summary.c_str());
+  ASSERT_GE(jit, 100u) << "too few samples in JIT code";
+  EXPECT_EQ(outside, 0u);
+  EXPECT_GE(complete * 100, jit * 95) << end_summary;
+  EXPECT_GE(through_jit * 100, jit * 95);
+  ASSERT_GE(in_hot, 50u);
+  EXPECT_GE(js_ok * 100, in_hot * 99) << first_bad;
+}
 
 }  // namespace
 }  // namespace one_collect::unwind

@@ -149,6 +149,20 @@ Result<Capture> capture_program(const CaptureOptions& options) {
   ::ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
   ::munmap(ring, map_size);
   ::close(fd);
+  // Code mapped while we sampled (JIT code pages, dlopen) joins the set.
+  if (auto later = read_maps(pid); later.ok()) {
+    for (const MapEntry& e : later->entries) {
+      bool known = false;
+      for (const auto& m : capture.mappings) {
+        known = known || (m.start == e.start && m.end == e.end && m.path == e.path);
+      }
+      if (!known) {
+        capture.mappings.push_back(CapturedMapping{e.start, e.end, e.offset,
+                                                   makedev(e.dev_major, e.dev_minor), e.inode,
+                                                   e.exec, e.path});
+      }
+    }
+  }
   return finish(Status());
 }
 
