@@ -13,7 +13,7 @@ namespace {
 class TableResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ResolvedSymbol>& out, std::vector<ResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>&) override {
     for (std::uint64_t a : addresses) {
       std::uint64_t start = a & ~0xffULL;
       if ((start & 0xf00) == 0xf00) continue;  // leave some unresolved

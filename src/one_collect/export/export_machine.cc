@@ -19,14 +19,14 @@ std::string_view metric_kind_name(MetricKind kind) {
   return "unknown";
 }
 
-bool is_anonymous_mapping_name(std::string_view name) {
+bool is_anonymous_export_mapping_name(std::string_view name) {
   return name.empty() || name.front() == '[' || name.starts_with("/memfd:") ||
          name.starts_with("//anon") || name.starts_with("anon_inode:");
 }
 
-// ---------------------------------------------------------------- SymbolTable
+// ---------------------------------------------------------------- ExportSymbolTable
 
-const ExportSymbol* SymbolTable::find(std::uint64_t address) const {
+const ExportSymbol* ExportSymbolTable::find(std::uint64_t address) const {
   auto it = std::upper_bound(symbols.begin(), symbols.end(), address,
                              [](std::uint64_t a, const ExportSymbol& s) { return a < s.start; });
   // Nested or overlapping symbols: look back a little for one that contains it.
@@ -37,7 +37,7 @@ const ExportSymbol* SymbolTable::find(std::uint64_t address) const {
   return nullptr;
 }
 
-const ExportLine* SymbolTable::find_line(std::uint64_t address) const {
+const ExportLine* ExportSymbolTable::find_line(std::uint64_t address) const {
   auto it = std::lower_bound(lines.begin(), lines.end(), address,
                              [](const ExportLine& l, std::uint64_t a) { return l.address < a; });
   if (it != lines.end() && it->address == address) return &*it;
@@ -178,7 +178,7 @@ std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time,
   m.time = time;
   m.filename = strings_.intern(filename);
   m.build_id = build_id.empty() ? 0 : strings_.intern(build_id);
-  m.anon = is_anonymous_mapping_name(filename);
+  m.anon = is_anonymous_export_mapping_name(filename);
   m.kernel = start >= kKernelAddressStart;
   m.id = next_mapping_id_++;
   process(pid).insert_mapping(m);
@@ -329,12 +329,12 @@ std::uint64_t ExportMachine::total_lost() const {
   return total;
 }
 
-const SymbolTable* ExportMachine::symbol_table(std::uint32_t id) const {
+const ExportSymbolTable* ExportMachine::symbol_table(std::uint32_t id) const {
   if (id == 0 || id > symbol_tables_.size()) return nullptr;
   return &symbol_tables_[id - 1];
 }
 
-std::uint32_t ExportMachine::add_symbol_table(SymbolTable table) {
+std::uint32_t ExportMachine::add_symbol_table(ExportSymbolTable table) {
   auto by_start = [](const ExportSymbol& a, const ExportSymbol& b) {
     return std::tie(a.start, a.end) < std::tie(b.start, b.end);
   };
@@ -356,7 +356,7 @@ const ExportSymbol* ExportMachine::find_symbol(std::uint32_t pid, std::uint64_t 
   if (mapping) *mapping = m;
   if (line) *line = nullptr;
   if (!m) return nullptr;
-  const SymbolTable* table = symbol_table(m->symbols);
+  const ExportSymbolTable* table = symbol_table(m->symbols);
   if (!table) return nullptr;
   std::uint64_t address = m->symbol_address(ip);
   if (line) *line = table->find_line(address);
@@ -425,8 +425,8 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     for (std::uint64_t ip : *frames) note(s.pid, ip, s.time);
   }
 
-  std::vector<ResolvedSymbol> resolved;
-  std::vector<ResolvedLine> lines;
+  std::vector<ExportResolvedSymbol> resolved;
+  std::vector<ExportResolvedLine> lines;
   auto resolve = [&](const SymbolQuery& query, PendingQuery& pending,
                      std::string_view what) -> std::uint32_t {
     sort_unique(pending.addresses);
@@ -437,16 +437,16 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
       if (errors) errors->push_back(std::string(what) + ": " + status.to_string());
       return 0;
     }
-    SymbolTable table;
+    ExportSymbolTable table;
     table.symbols.reserve(resolved.size());
-    for (const ResolvedSymbol& r : resolved) {
+    for (const ExportResolvedSymbol& r : resolved) {
       if (r.end <= r.start) continue;
       table.symbols.push_back(ExportSymbol{r.start, r.end, strings_.intern(r.name),
                                            r.source_file.empty() ? 0 : strings_.intern(r.source_file),
                                            r.line});
     }
     table.lines.reserve(lines.size());
-    for (const ResolvedLine& l : lines) {
+    for (const ExportResolvedLine& l : lines) {
       table.lines.push_back(ExportLine{l.address, strings_.intern(l.source_file), l.line});
     }
     return add_symbol_table(std::move(table));
@@ -616,7 +616,7 @@ std::size_t ExportMachine::memory_bytes() const {
   for (const ExportProcess& p : processes_) {
     bytes += p.mappings_.capacity() * (sizeof(ExportMapping) + sizeof(std::uint64_t));
   }
-  for (const SymbolTable& t : symbol_tables_) {
+  for (const ExportSymbolTable& t : symbol_tables_) {
     bytes += t.symbols.capacity() * sizeof(ExportSymbol) + t.lines.capacity() * sizeof(ExportLine);
   }
   return bytes;

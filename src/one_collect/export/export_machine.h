@@ -112,7 +112,7 @@ struct ExportLine {
 
 // Symbols of one file (shared by every process mapping it), of the kernel, or
 // of one process's anonymous memory. Sorted by start once resolved.
-struct SymbolTable {
+struct ExportSymbolTable {
   std::vector<ExportSymbol> symbols;
   std::vector<ExportLine> lines;  // sorted by address; may be empty
   // The symbol containing `address`, or nullptr.
@@ -143,7 +143,7 @@ struct ExportMapping {
   }
 };
 
-bool is_anonymous_mapping_name(std::string_view filename);
+bool is_anonymous_export_mapping_name(std::string_view filename);
 
 class ExportProcess {
  public:
@@ -237,7 +237,7 @@ struct SymbolQuery {
   std::string_view build_id;  // kFile, lowercase hex or empty
 };
 
-struct ResolvedSymbol {
+struct ExportResolvedSymbol {
   std::uint64_t start = 0;
   std::uint64_t end = 0;  // exclusive
   std::string name;       // demangled when possible
@@ -245,7 +245,7 @@ struct ResolvedSymbol {
   std::uint32_t line = 0;
 };
 
-struct ResolvedLine {
+struct ExportResolvedLine {
   std::uint64_t address = 0;
   std::string source_file;
   std::uint32_t line = 0;
@@ -259,8 +259,8 @@ class SymbolResolver {
  public:
   virtual ~SymbolResolver() = default;
   virtual Status resolve(const SymbolQuery& query, std::span<const std::uint64_t> addresses,
-                         std::vector<ResolvedSymbol>& symbols,
-                         std::vector<ResolvedLine>& lines) = 0;
+                         std::vector<ExportResolvedSymbol>& symbols,
+                         std::vector<ExportResolvedLine>& lines) = 0;
   // The build id (lowercase hex) of a file, when the caller did not know it.
   virtual std::optional<std::string> build_id(const SymbolQuery& /*query*/) {
     return std::nullopt;
@@ -385,10 +385,10 @@ class ExportMachine {
   std::uint64_t total_lost() const;
 
   // ---- symbols
-  const std::vector<SymbolTable>& symbol_tables() const { return symbol_tables_; }
-  const SymbolTable* symbol_table(std::uint32_t id) const;
+  const std::vector<ExportSymbolTable>& symbol_tables() const { return symbol_tables_; }
+  const ExportSymbolTable* symbol_table(std::uint32_t id) const;
   // Adds a table (ids are 1-based).
-  std::uint32_t add_symbol_table(SymbolTable table);
+  std::uint32_t add_symbol_table(ExportSymbolTable table);
   // The symbol for ip in pid at time, or nullptr (call after symbols are resolved).
   const ExportSymbol* find_symbol(std::uint32_t pid, std::uint64_t ip, std::uint64_t time,
                                   const ExportMapping** mapping = nullptr,
@@ -441,7 +441,7 @@ class ExportMachine {
   std::vector<std::uint8_t> record_arena_;
   std::vector<ExportSpan> spans_;
   std::vector<LostEvents> lost_;
-  std::vector<SymbolTable> symbol_tables_;
+  std::vector<ExportSymbolTable> symbol_tables_;
   ExportMapping kernel_mapping_;
   std::uint32_t next_mapping_id_ = 1;
   SampleKind off_cpu_kind_ = 0;

@@ -195,7 +195,7 @@ TEST(ExportMachine, ReplayByTime) {
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ResolvedSymbol>& symbols, std::vector<ResolvedLine>& lines) override {
+                 std::vector<ExportResolvedSymbol>& symbols, std::vector<ExportResolvedLine>& lines) override {
     calls.push_back(std::string(q.filename) + "|" + std::to_string(static_cast<int>(q.kind)) +
                     "|" + std::to_string(addresses.size()));
     if (q.filename == "/bad") return error(ErrorCode::kMalformed, "bad elf");

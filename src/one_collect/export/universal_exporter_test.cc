@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery&, std::span<const std::uint64_t> addresses,
-                 std::vector<ResolvedSymbol>& out, std::vector<ResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>&) override {
     for (std::uint64_t a : addresses) out.push_back({a, a + 1, "fn_" + std::to_string(a), "", 0});
     return ok_status();
   }
