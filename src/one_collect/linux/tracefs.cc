@@ -152,9 +152,8 @@ Result<std::pair<std::string, std::string>> split_field_declaration(std::string_
     }
     head = trim(head.substr(0, open));
   }
-  suffix = d.substr(head.size());
-  suffix = trim(suffix);
-  // Remove inner spaces from the suffix ("[ 16 ]" -> keep as is, create() trims).
+  suffix = trim(d.substr(head.size()));
+  // The name is the identifier just before the array suffix.
   std::size_t end = head.size();
   std::size_t start = end;
   while (start > 0 && is_ident_char(head[start - 1])) --start;
@@ -164,8 +163,6 @@ Result<std::pair<std::string, std::string>> split_field_declaration(std::string_
     return error(ErrorCode::kMalformed, "no field name in declaration '" + std::string(d) + "'");
   }
   if (type.empty()) {
-    // "__data_loc char[] filename" puts the suffix on the type, before the
-    // name; only a bare identifier has no type at all.
     return error(ErrorCode::kMalformed, "no type in declaration '" + std::string(d) + "'");
   }
   std::string type_name(type);
