@@ -5,7 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elf.h>
+
+#include <cstring>
 #include <filesystem>
+#include <iterator>
+#include <random>
+#include <sstream>
 #include <fstream>
 #include <string>
 
@@ -262,6 +268,64 @@ TEST(ElfSymbols, ResolveUniqueSortsAndDeduplicates) {
   for (auto& [a, s] : r) {
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->start, a);
+  }
+}
+
+std::vector<std::uint8_t> file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+}
+
+TEST(ElfSymbols, MalformedSymbolSectionsAreReportedNotFatal) {
+  auto bytes = file_bytes(OC_SYM_FIXTURE);
+  auto f = ElfFile::from_memory(bytes, "fixture");
+  ASSERT_TRUE(f.ok());
+  auto symtab = f->section(".symtab");
+  ASSERT_TRUE(symtab.ok());
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  std::size_t shdr = eh.e_shoff + symtab->index * sizeof(Elf64_Shdr);
+
+  // A string-table link to nowhere: .symtab is skipped with a warning,
+  // .dynsym still gives the exported names.
+  auto bad_link = bytes;
+  std::uint32_t link = 9999;
+  std::memcpy(bad_link.data() + shdr + offsetof(Elf64_Shdr, sh_link), &link, 4);
+  auto f1 = ElfFile::from_memory(bad_link, "bad_link");
+  ASSERT_TRUE(f1.ok());
+  auto t1 = SymbolTable::from_elf(*f1);
+  ASSERT_TRUE(t1.ok()) << t1.status().to_string();
+  EXPECT_NE(t1->warnings().find("string table"), std::string::npos) << t1->warnings();
+
+  // A wrong entry size.
+  auto bad_ent = bytes;
+  std::uint64_t ent = 7;
+  std::memcpy(bad_ent.data() + shdr + offsetof(Elf64_Shdr, sh_entsize), &ent, 8);
+  auto f2 = ElfFile::from_memory(bad_ent, "bad_ent");
+  ASSERT_TRUE(f2.ok());
+  auto t2 = SymbolTable::from_elf(*f2);
+  ASSERT_TRUE(t2.ok());
+  EXPECT_NE(t2->warnings().find("entry size"), std::string::npos);
+
+  // Random garbage over the symbol entries: never a crash, and every entry
+  // that comes out is a well-formed range with a name inside the table.
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 500; ++round) {
+    auto g = bytes;
+    for (int k = 0; k < 64; ++k) {
+      g[symtab->offset + rng() % symtab->size] = static_cast<std::uint8_t>(rng());
+    }
+    auto fg = ElfFile::from_memory(g, "garbage");
+    ASSERT_TRUE(fg.ok());
+    auto tg = SymbolTable::from_elf(*fg);
+    ASSERT_TRUE(tg.ok());
+    for (std::size_t i = 0; i < tg->size(); ++i) {
+      ASSERT_LT(tg->start_at(i), tg->end_at(i));
+      auto s = tg->lookup(tg->start_at(i));
+      ASSERT_TRUE(s.has_value());
+      ASSERT_LE(s->name.size(), SymbolTable::kMaxNameLength);
+    }
   }
 }
 

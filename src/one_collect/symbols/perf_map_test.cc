@@ -199,6 +199,73 @@ TEST(PerfMap, NodeBasicProfNamesJsFunction) {
   EXPECT_GE(found, 1u);
 }
 
+// A containerised target: node in its own pid and mount namespaces, with a
+// private tmpfs on /tmp. Its map is /tmp/perf-1.map inside its namespace,
+// invisible on the host's /tmp: only /proc/PID/root and the namespace pid
+// find it.
+TEST(PerfMap, NodeInPidAndMountNamespaceIsReadThroughProcRoot) {
+  OC_REQUIRE_ROOT();
+  OC_REQUIRE_FACILITY(have("node") && have("unshare"), "node or unshare is not installed");
+  int out_pipe[2];
+  ASSERT_EQ(::pipe(out_pipe), 0);
+  pid_t unshare_pid = ::fork();
+  ASSERT_GE(unshare_pid, 0);
+  if (unshare_pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::close(out_pipe[0]);
+    const char* cmd =
+        "mount -t tmpfs oc_tmp /tmp && exec node --perf-basic-prof -e '"
+        "function ocNsFunction(n){let s=0;for(let i=0;i<n;i++){s+=i%7;}return s;}"
+        "let t=Date.now();let acc=0;let said=false;"
+        "while(Date.now()-t<20000){acc+=ocNsFunction(20000);"
+        "if(!said&&Date.now()-t>300){said=true;console.log(\"ready\");}}'";
+    ::execlp("unshare", "unshare", "--pid", "--mount", "--fork", "sh", "-c", cmd, nullptr);
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  char buf[16] = {0};
+  ssize_t n = ::read(out_pipe[0], buf, sizeof buf - 1);
+  ::close(out_pipe[0]);
+  // node's host pid: the only child of unshare.
+  std::string children;
+  {
+    std::ifstream in("/proc/" + std::to_string(unshare_pid) + "/task/" +
+                     std::to_string(unshare_pid) + "/children");
+    std::getline(in, children);
+  }
+  int node_pid = children.empty() ? 0 : std::atoi(children.c_str());
+  int nspid = 0;
+  {
+    std::ifstream st("/proc/" + std::to_string(node_pid) + "/status");
+    std::string line;
+    while (std::getline(st, line)) {
+      if (line.rfind("NSpid:", 0) == 0) nspid = std::atoi(line.substr(line.rfind('\t') + 1).c_str());
+    }
+  }
+  Result<PerfMap> map = error(ErrorCode::kInternal, "not read");
+  Result<PerfMap> host_view = error(ErrorCode::kInternal, "not read");
+  if (n > 0 && node_pid > 0) {
+    map = PerfMap::read_for_process(node_pid, nspid);
+    // Not on the host's /tmp under either pid.
+    host_view = PerfMap::read_file("/tmp/perf-" + std::to_string(nspid) + ".map", 0);
+  }
+  ::kill(unshare_pid, SIGKILL);
+  if (node_pid > 0) ::kill(node_pid, SIGKILL);
+  ::waitpid(unshare_pid, nullptr, 0);
+  ASSERT_GT(n, 0) << "node did not start in the namespaces";
+  ASSERT_GT(node_pid, 0);
+  EXPECT_EQ(nspid, 1);
+  EXPECT_NE(node_pid, nspid);
+  ASSERT_TRUE(map.ok()) << map.status().to_string();
+  EXPECT_FALSE(host_view.ok());
+  const SymbolTable& t = map->table();
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.raw_name(i).find("ocNsFunction") != std::string_view::npos) ++found;
+  }
+  EXPECT_GE(found, 1u);
+}
+
 // HotSpot dumps its code cache as a perf map at exit (0x-prefixed style).
 TEST(PerfMap, JavaDumpPerfMapNamesJavaMethod) {
   OC_REQUIRE_FACILITY(have("java") && have("javac"), "java/javac are not installed");
