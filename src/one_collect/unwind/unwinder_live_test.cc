@@ -299,5 +299,46 @@ TEST(UnwinderLive, NodeJitFramesContinueToTheEndOfTheStack) {
   EXPECT_GE(js_ok * 100, in_hot * 99) << first_bad;
 }
 
+// JIT code: the JVM (C2-compiled Java without PreserveFramePointer, so rbp
+// is not a frame pointer there and the scan heuristic is needed).
+TEST(UnwinderLive, JvmJitFramesContinueWithoutLeavingKnownMappings) {
+  OC_REQUIRE_ROOT();
+  const char* java = "/usr/bin/java";
+  std::string cls = std::string(OC_UNWIND_TESTPROG_DIR) + "/Hot.class";
+  OC_REQUIRE_FACILITY(::access(java, X_OK) == 0 && ::access(cls.c_str(), R_OK) == 0,
+                      "no JDK (java and javac) installed");
+  CaptureOptions opt;
+  opt.argv = {java, "-Xss1m", "-XX:-PreserveFramePointer", "-XX:-Inline", "-cp", OC_UNWIND_TESTPROG_DIR, "Hot"};
+  opt.max_samples = 1500;
+  opt.max_seconds = 15;
+  auto cap = testing::capture_program(opt);
+  ASSERT_TRUE(cap.ok()) << cap.status().to_string();
+  ProcessTable table;
+  testing::load_mappings(*cap, table);
+  auto view = table.view(static_cast<std::uint32_t>(cap->pid), 1);
+  Unwinder unwinder;
+  std::uint64_t frames[256];
+  std::size_t jit = 0, complete = 0, outside = 0, scanned = 0, multi = 0;
+  std::map<std::string, int> ends;
+  for (const auto& s : cap->samples) {
+    const Mapping* m = view.find(s.ip);
+    if (m == nullptr || !m->anonymous) continue;
+    ++jit;
+    UnwindResult r = unwinder.unwind(view, input_of(s), frames);
+    ends[std::string(unwind_end_name(r.end))]++;
+    if (r.end == UnwindEnd::kEndOfStack) ++complete;
+    if (r.scan_frames > 0) ++scanned;
+    if (r.count >= 3) ++multi;
+    for (std::size_t i = 0; i < r.count; ++i) outside += view.find(frames[i]) == nullptr;
+  }
+  std::string end_summary;
+  for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
+  std::printf("jvm: %zu samples in JIT code, %zu unwound to the end of the stack, %zu used the scan, %zu with >= 3 frames [%s]\n",
+              jit, complete, scanned, multi, end_summary.c_str());
+  ASSERT_GE(jit, 100u) << "too few samples in JIT code";
+  EXPECT_EQ(outside, 0u);
+  EXPECT_GE(multi * 100, jit * 90) << end_summary;
+}
+
 }  // namespace
 }  // namespace one_collect::unwind

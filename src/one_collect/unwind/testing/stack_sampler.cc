@@ -22,7 +22,7 @@
 namespace one_collect::unwind::testing {
 namespace {
 
-constexpr std::size_t kDataPages = 512;  // 2 MiB ring
+constexpr std::size_t kDataPages = 256;  // 1 MiB ring per thread
 
 double now_seconds() {
   timespec ts;
@@ -109,46 +109,74 @@ Result<Capture> capture_program(const CaptureOptions& options) {
   attr.exclude_kernel = 1;
   attr.exclude_hv = 1;
   attr.disabled = 1;
-  int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC));
-  if (fd < 0) return finish(errno_status(errno, "perf_event_open"));
+  // One event and ring per thread alive now (per-task rings cannot be
+  // shared between tasks): the JVM runs main() in a thread of its own.
+  struct Ring {
+    int fd = -1;
+    void* map = nullptr;
+  };
+  std::vector<Ring> rings;
   long page = ::sysconf(_SC_PAGESIZE);
-  std::size_t map_size = static_cast<std::size_t>(page) * (kDataPages + 1);
-  void* ring = ::mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (ring == MAP_FAILED) {
-    ::close(fd);
-    return finish(errno_status(errno, "mmap perf ring"));
-  }
-  auto* meta = static_cast<perf_event_mmap_page*>(ring);
-  const std::uint8_t* data = static_cast<const std::uint8_t*>(ring) + meta->data_offset;
-  const std::uint64_t data_size = meta->data_size;
-  std::vector<std::uint8_t> record;
-  ::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-  double deadline = now_seconds() + options.max_seconds;
-  bool exited = false;
-  while (capture.samples.size() < options.max_samples && now_seconds() < deadline && !exited) {
-    pollfd rp{fd, POLLIN, 0};
-    ::poll(&rp, 1, 20);
-    if (rp.revents & POLLHUP) exited = true;
-    std::uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-    std::uint64_t tail = meta->data_tail;
-    while (tail < head) {
-      perf_event_header h;
-      for (std::size_t i = 0; i < sizeof h; ++i) {
-        reinterpret_cast<std::uint8_t*>(&h)[i] = data[(tail + i) % data_size];
-      }
-      if (h.size < sizeof h) break;
-      record.resize(h.size);
-      for (std::size_t i = 0; i < h.size; ++i) record[i] = data[(tail + i) % data_size];
-      if (h.type == PERF_RECORD_SAMPLE && capture.samples.size() < options.max_samples) {
-        parse_sample(record.data(), record.size(), capture);
-      }
-      tail += h.size;
+  const std::size_t map_size = static_cast<std::size_t>(page) * (kDataPages + 1);
+  auto close_rings = [&] {
+    for (Ring& r : rings) {
+      ::ioctl(r.fd, PERF_EVENT_IOC_DISABLE, 0);
+      if (r.map != nullptr) ::munmap(r.map, map_size);
+      ::close(r.fd);
     }
-    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    rings.clear();
+  };
+  auto tids = list_threads(pid);
+  std::vector<int> threads = tids.ok() ? *tids : std::vector<int>{pid};
+  for (int tid : threads) {
+    int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
+    if (fd < 0) {
+      if (tid != pid) continue;  // a thread that just exited
+      Status st = errno_status(errno, "perf_event_open");
+      close_rings();
+      return finish(std::move(st));
+    }
+    void* map = ::mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      Status st = errno_status(errno, "mmap perf ring");
+      ::close(fd);
+      close_rings();
+      return finish(std::move(st));
+    }
+    rings.push_back(Ring{fd, map});
   }
-  ::ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
-  ::munmap(ring, map_size);
-  ::close(fd);
+  for (Ring& r : rings) ::ioctl(r.fd, PERF_EVENT_IOC_ENABLE, 0);
+  std::vector<std::uint8_t> record;
+  double deadline = now_seconds() + options.max_seconds;
+  std::vector<pollfd> pfds;
+  for (Ring& r : rings) pfds.push_back(pollfd{r.fd, POLLIN, 0});
+  while (capture.samples.size() < options.max_samples && now_seconds() < deadline) {
+    ::poll(pfds.data(), pfds.size(), 2);
+    for (Ring& r : rings) {
+      auto* meta = static_cast<perf_event_mmap_page*>(r.map);
+      const std::uint8_t* data = static_cast<const std::uint8_t*>(r.map) + meta->data_offset;
+      const std::uint64_t data_size = meta->data_size;
+      std::uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+      std::uint64_t tail = meta->data_tail;
+      while (tail < head) {
+        perf_event_header h;
+        for (std::size_t i = 0; i < sizeof h; ++i) {
+          reinterpret_cast<std::uint8_t*>(&h)[i] = data[(tail + i) % data_size];
+        }
+        if (h.size < sizeof h) break;
+        record.resize(h.size);
+        for (std::size_t i = 0; i < h.size; ++i) record[i] = data[(tail + i) % data_size];
+        if (h.type == PERF_RECORD_SAMPLE && capture.samples.size() < options.max_samples) {
+          parse_sample(record.data(), record.size(), capture);
+        }
+        tail += h.size;
+      }
+      __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;  // the program ended
+  }
+  close_rings();
   // Code mapped while we sampled (JIT code pages, dlopen) joins the set.
   if (auto later = read_maps(pid); later.ok()) {
     for (const MapEntry& e : later->entries) {
