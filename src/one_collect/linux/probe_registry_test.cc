@@ -375,11 +375,17 @@ TEST(ProbeRegistryLive, StaleProbesOfAKilledRunAreCleanedAtNextStart) {
   char byte = 0;
   ASSERT_EQ(::read(pipefd[0], &byte, 1), 1);
   ::close(pipefd[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  // Wait for the death but leave the zombie: while it exists its pid counts
+  // as alive, so a registry started by a concurrent test keeps the probe.
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+  ASSERT_EQ(info.si_code, CLD_KILLED);
   const std::string stale = probe_group_for_pid(child) + "/killed_run_probe";
-  ASSERT_TRUE(uprobe_events_mention(*t, stale + " ")) << "the killed child left no probe";
+  EXPECT_TRUE(uprobe_events_mention(*t, stale + " ")) << "the killed child left no probe";
+  auto while_zombie = remove_stale_probes(*t);
+  ASSERT_TRUE(while_zombie.ok());
+  EXPECT_TRUE(uprobe_events_mention(*t, stale + " ")) << "removed while its pid still existed";
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // now the pid is gone
 
   auto reg = ProbeRegistry::create(*t);  // the next start
   ASSERT_TRUE(reg.ok()) << reg.status().to_string();
