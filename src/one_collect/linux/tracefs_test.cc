@@ -282,6 +282,11 @@ TEST(TracefsLive, EveryFormatFileOnThisMachineParses) {
   std::size_t fields = 0;
   for (const auto& [system, name] : *events) {
     auto tp = t->load_tracepoint(system, name);
+    // Dynamic events (other tests' probes) may vanish between the listing
+    // and the read; only a format file that is there must parse.
+    if (!tp.ok() && !t->exists("events/" + system + "/" + name + "/format")) {
+      continue;
+    }
     if (!tp.ok()) {
       failures.push_back(t->path("events/" + system + "/" + name + "/format") + ": " +
                          tp.status().to_string());
