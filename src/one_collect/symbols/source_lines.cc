@@ -6,16 +6,31 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "one_collect/binary/os_error.h"
 #include "one_collect/symbols/demangle.h"
 
 namespace one_collect {
 
+namespace {
+// One function's code range within a compilation unit.
+struct FuncRange {
+  Dwarf_Addr low, high;  // [low, high)
+  Dwarf_Off die;
+};
+using UnitIndex = std::unordered_map<Dwarf_Off, std::vector<FuncRange>>;
+}  // namespace
+
 struct SourceLines::Handle {
   int fd = -1;
   Dwarf* dwarf = nullptr;
+  // Per compilation unit (by DIE offset): its functions' ranges, sorted.
+  // Built on the first address that falls in the unit, so each unit's DIE
+  // tree is walked once instead of once per address.
+  UnitIndex units;
   ~Handle() {
     if (dwarf != nullptr) dwarf_end(dwarf);
     if (fd >= 0) ::close(fd);
@@ -67,6 +82,80 @@ std::string die_function_name(Dwarf_Die* die) {
   return name != nullptr ? name : "??";
 }
 
+// Collects the code ranges of the subprograms under `parent` (descending
+// through namespaces and types, where C++ puts member definitions).
+void collect_functions(Dwarf_Die* parent, std::vector<FuncRange>& out, int depth) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_subprogram) {
+      Dwarf_Addr base, low, high;
+      ptrdiff_t off = 0;
+      int guard = 0;
+      while ((off = dwarf_ranges(&child, off, &base, &low, &high)) > 0 && ++guard < 4096) {
+        if (low < high) out.push_back({low, high, dwarf_dieoffset(&child)});
+      }
+    } else if (depth < 32 && (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+                              tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+                              tag == DW_TAG_module)) {
+      collect_functions(&child, out, depth + 1);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+// Innermost first: the inlined subroutines holding `addr`, then the
+// subprogram they were inlined into. Empty if no function covers it.
+std::vector<Dwarf_Die> scope_chain(Dwarf* dwarf, UnitIndex& units, Dwarf_Die* cu,
+                                   std::uint64_t addr) {
+  std::vector<Dwarf_Die> chain;
+  Dwarf_Off key = dwarf_dieoffset(cu);
+  auto it = units.find(key);
+  if (it == units.end()) {
+    std::vector<FuncRange> funcs;
+    collect_functions(cu, funcs, 0);
+    std::sort(funcs.begin(), funcs.end(),
+              [](const FuncRange& a, const FuncRange& b) { return a.low < b.low; });
+    it = units.emplace(key, std::move(funcs)).first;
+  }
+  const std::vector<FuncRange>& funcs = it->second;
+  auto pos = std::upper_bound(funcs.begin(), funcs.end(), addr,
+                              [](std::uint64_t a, const FuncRange& f) { return a < f.low; });
+  const FuncRange* hit = nullptr;
+  for (int back = 0; back < 8 && pos != funcs.begin(); ++back) {
+    --pos;
+    if (addr < pos->high) {
+      hit = &*pos;
+      break;
+    }
+  }
+  if (hit == nullptr) return chain;
+  Dwarf_Die func;
+  if (dwarf_offdie(dwarf, hit->die, &func) == nullptr) return chain;
+  chain.push_back(func);
+  // Descend through lexical blocks and inlined subroutines holding addr.
+  Dwarf_Die cur = func;
+  for (int depth = 0; depth < 64; ++depth) {
+    Dwarf_Die child;
+    bool descended = false;
+    if (dwarf_child(&cur, &child) == 0) {
+      do {
+        int tag = dwarf_tag(&child);
+        if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
+            dwarf_haspc(&child, addr) == 1) {
+          if (tag == DW_TAG_inlined_subroutine) chain.push_back(child);
+          cur = child;
+          descended = true;
+          break;
+        }
+      } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    if (!descended) break;
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 // The compilation unit whose ranges hold `addr`: aranges first, then a scan.
 bool find_cu(Dwarf* dwarf, Dwarf_Addr addr, Dwarf_Die* out) {
   if (dwarf_addrdie(dwarf, addr, out) != nullptr) return true;
@@ -105,18 +194,11 @@ Result<std::vector<SourceFrame>> SourceLines::frames(const std::string& dwarf_fi
   std::size_t nfiles = 0;
   dwarf_getsrcfiles(&cu, &files, &nfiles);
 
-  // Scopes from innermost to the CU: inlined subroutines and the subprogram.
-  // dwarf_getscopes continues into the abstract definition after an inlined
-  // instance, so take only its innermost DIE and walk the physical nesting
-  // of that DIE (dwarf_getscopes_die) out to the real function.
-  Dwarf_Die* scopes = nullptr;
-  int n = 0;
-  Dwarf_Die* pc_scopes = nullptr;
-  if (dwarf_getscopes(&cu, vaddr, &pc_scopes) > 0) {
-    n = dwarf_getscopes_die(&pc_scopes[0], &scopes);
-    if (n <= 0) scopes = nullptr;
-  }
-  std::free(pc_scopes);
+  // Scopes from innermost to the real function: the inlined subroutines
+  // holding the address, found under the function from the unit's index.
+  std::vector<Dwarf_Die> chain = scope_chain(h->dwarf, h->units, &cu, vaddr);
+  int n = static_cast<int>(chain.size());
+  Dwarf_Die* scopes = chain.data();
   SourceFrame current = inner;
   bool have_function = false;
   for (int i = 0; i < n; ++i) {
@@ -149,7 +231,6 @@ Result<std::vector<SourceFrame>> SourceLines::frames(const std::string& dwarf_fi
     }
     current = caller;
   }
-  std::free(scopes);
   if (!have_function) {
     if (inner.line == 0) {
       return error(ErrorCode::kNotFound, dwarf_file + ": no function or line at the address");

@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
+#include <unistd.h>
+
+#include "one_collect/binary/elf_file.h"
+#include "one_collect/testing/privileged.h"
 
 #include "one_collect/symbols/fixture_output_test_util.h"
 #include "one_collect/symbols/symbol_cache.h"
@@ -58,6 +65,71 @@ TEST(SourceLines, ClearErrors) {
   // An address no unit covers.
   auto far = lines.frames(OC_SYM_FIXTURE, 0x7fffffff0000);
   EXPECT_EQ(far.status().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace one_collect
+
+namespace one_collect {
+namespace {
+
+// An independent reference: binutils addr2line (-i) on the same addresses,
+// all in one process. Frames (basename:line, innermost first) must agree.
+TEST(SourceLines, AgreesWithAddr2lineOnTheCxxFixture) {
+  OC_REQUIRE_FACILITY(std::system("command -v addr2line >/dev/null 2>&1") == 0,
+                      "addr2line (binutils) is not installed");
+  const std::string prog = OC_SYM_FIXTURE_CXX;
+  auto elf = ElfFile::open(prog);
+  ASSERT_TRUE(elf.ok());
+  auto text = elf->section(".text");
+  ASSERT_TRUE(text.ok());
+  SourceLines lines;
+  std::vector<std::uint64_t> addrs;
+  std::vector<std::vector<std::string>> ours;
+  auto base = [](const std::string& f) { return f.substr(f.rfind('/') + 1); };
+  for (std::uint64_t a = text->addr; a < text->addr + text->size; a += 5) {
+    auto r = lines.frames(prog, a);
+    if (!r.ok()) continue;
+    std::vector<std::string> v;
+    for (const auto& f : *r) v.push_back(base(f.file) + ":" + std::to_string(f.line));
+    addrs.push_back(a);
+    ours.push_back(v);
+  }
+  ASSERT_GT(addrs.size(), 200u);
+  std::string list = ::testing::TempDir() + "oc_a2l_" + std::to_string(::getpid());
+  {
+    std::ofstream out(list);
+    for (auto a : addrs) out << std::hex << "0x" << a << "\n";
+  }
+  std::string cmd = "addr2line -a -i -e " + prog + " < " + list;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::vector<std::vector<std::string>> theirs;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) {
+    std::string l(buf);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    if (l.rfind("0x", 0) == 0) {
+      theirs.emplace_back();
+      continue;
+    }
+    if (auto d = l.find(" (discriminator"); d != std::string::npos) l = l.substr(0, d);
+    if (!theirs.empty()) theirs.back().push_back(base(l));
+  }
+  ::pclose(p);
+  std::remove(list.c_str());
+  ASSERT_EQ(theirs.size(), ours.size());
+  std::size_t agree = 0;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    if (ours[i] == theirs[i]) {
+      ++agree;
+    } else if (agree + 20 > i) {
+      ADD_FAILURE() << "0x" << std::hex << addrs[i] << ": ours " << ::testing::PrintToString(ours[i])
+                    << " addr2line " << ::testing::PrintToString(theirs[i]);
+    }
+  }
+  std::printf("addr2line agreement: %zu of %zu\n", agree, ours.size());
+  EXPECT_GE(agree * 100, ours.size() * 99) << agree << " of " << ours.size();
 }
 
 }  // namespace
