@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <unordered_set>
@@ -219,6 +220,37 @@ void BM_SourceLinesEveryTextByte(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(covered.size()));
 }
 BENCHMARK(BM_SourceLinesEveryTextByte)->Unit(benchmark::kMillisecond);
+
+// Any binary with DWARF, named by OC_BENCH_DWARF_FILE (skipped if unset):
+// 2000 addresses spread evenly over .text, a fresh SourceLines per
+// iteration, so the per-unit function index is built inside the timing.
+void BM_SourceLinesSpreadOverBinary(benchmark::State& state) {
+  const char* path = std::getenv("OC_BENCH_DWARF_FILE");
+  if (path == nullptr) {
+    state.SkipWithError("set OC_BENCH_DWARF_FILE to a binary with DWARF");
+    return;
+  }
+  auto f = ElfFile::open(path);
+  if (!f.ok() || !f->section(".text").ok()) {
+    state.SkipWithError("cannot read the file's .text");
+    return;
+  }
+  auto text = f->section(".text");
+  const int kAddresses = 2000;
+  std::size_t found = 0;
+  for (auto _ : state) {
+    SourceLines lines;
+    found = 0;
+    for (int i = 0; i < kAddresses; ++i) {
+      auto r = lines.frames(path, text->addr + (text->size / kAddresses) * i);
+      found += r.ok() ? r->size() : 0;
+    }
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["frames"] = static_cast<double>(found);
+  state.SetItemsProcessed(state.iterations() * kAddresses);
+}
+BENCHMARK(BM_SourceLinesSpreadOverBinary)->Unit(benchmark::kMillisecond);
 #endif
 
 }  // namespace
