@@ -203,6 +203,18 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
 
 TEST(UnwinderLive, CProgramWithoutFramePointers) { check_program("chain_nofp", c_chain_ok); }
 TEST(UnwinderLive, CProgramWithFramePointers) { check_program("chain_fp", c_chain_ok); }
+// spin_handler <- (signal frame, libc __restore_rt) <- libc raise ... <-
+// interrupted <- main.
+bool signal_chain_ok(const std::vector<std::string>& names) {
+  if (names.size() >= 2 && names[0] == "interrupted" && names[1] == "main") return true;
+  if (names.size() < 4 || names[0] != "spin_handler" || names[1] != "<lib>") return false;
+  std::size_t i = 1;
+  while (i < names.size() && names[i] == "<lib>") ++i;
+  return i + 1 < names.size() && names[i] == "interrupted" && names[i + 1] == "main";
+}
+
+TEST(UnwinderLive, ThroughASignalFrame) { check_program("signal", signal_chain_ok); }
+
 // Our functions' CFI is only in .debug_frame (built without unwind tables).
 // The reference's table search reads .eh_frame_hdr only, so no comparison.
 TEST(UnwinderLive, CProgramWithOnlyDebugFrame) {
