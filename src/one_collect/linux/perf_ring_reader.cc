@@ -1,6 +1,9 @@
 #include "one_collect/linux/perf_ring_reader.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +102,13 @@ void RingReaderThread::join() {
 }
 
 void RingReaderThread::run() {
+  if (options_.realtime_priority > 0) {
+    sched_param param{};
+    param.sched_priority = options_.realtime_priority;
+    if (::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param) != 0) {
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);  // best effort
+    }
+  }
   std::vector<epoll_event> events(rings_.size() + 1);
   while (!stop_.load(std::memory_order_acquire)) {
     int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),

@@ -61,6 +61,10 @@ class RingReaderThread {
   struct Options {
     std::size_t buffer_bytes = 64u << 20;  // bound of queued bytes
     int round_timeout_ms = 50;             // longest wait without a watermark wake-up
+    // SCHED_FIFO priority for the reader (0: leave the default). Draining is
+    // a little work that must happen on time: a real-time reader keeps
+    // draining when every CPU is busy. Silently skipped when not permitted.
+    int realtime_priority = 1;
   };
 
   RingReaderThread(std::vector<PerfRing> rings, const SharedLayouts& layouts, Options options);

@@ -108,6 +108,16 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
   }
   std::unique_ptr<PerfSession> s(new PerfSession());
   s->options_ = options_;
+  if (s->options_.ring_bytes == 0) {
+    bool stack_copies = stacks_.user_stack_bytes != 0;
+    for (auto& [spec, event] : events_) {
+      stack_copies |= spec.stacks && spec.stacks->user_stack_bytes != 0;
+    }
+    if (cpu_sampling_ && cpu_sampling_->stacks) {
+      stack_copies |= cpu_sampling_->stacks->user_stack_bytes != 0;
+    }
+    s->options_.ring_bytes = stack_copies ? (8u << 20) : (1u << 20);
+  }
   s->stacks_ = stacks_;
   s->stacks_.user_stack_bytes &= ~7u;  // the kernel wants a multiple of 8
   OC_ASSIGN_OR_RETURN(s->cpus_, online_cpus());
@@ -175,6 +185,7 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
   RingReaderThread::Options ro;
   ro.buffer_bytes = options_.user_buffer_bytes;
   ro.round_timeout_ms = options_.round_timeout_ms;
+  ro.realtime_priority = options_.reader_realtime_priority;
   s->reader_ = std::make_unique<RingReaderThread>(std::move(s->pending_rings_),
                                                   s->shared_layouts_, ro);
   OC_RETURN_IF_ERROR(s->reader_->start());
