@@ -18,7 +18,8 @@ constexpr std::uint64_t kKeyProcess = 3;
 }  // namespace
 
 ExportGraph::ExportGraph(const ExportMachine& machine, GraphOptions options)
-    : machine_(machine), options_(options), frame_keys_(1024), children_(1024), stack_cache_(1024) {
+    : machine_(machine), options_(options), frame_keys_(1024), children_(1024),
+      stack_cache_(1024), leaf_cache_(1024) {
   reset();
 }
 
@@ -30,8 +31,26 @@ void ExportGraph::reset() {
   nodes_.push_back(GraphNode{});
   children_.clear();
   stack_cache_.clear();
+  leaf_cache_.clear();
   ip_cache_.clear();
   process_frames_.clear();
+  name_map_.clear();
+  module_map_.clear();
+  totals_dirty_ = false;
+}
+
+StringId ExportGraph::graph_string(std::vector<StringId>& map, StringId machine_id,
+                                   std::string_view text) {
+  if (machine_id >= map.size()) map.resize(machine_id + 1, 0);
+  StringId& slot = map[machine_id];
+  if (slot == 0) slot = strings_.intern(text) + 1;
+  return slot - 1;
+}
+
+void ExportGraph::compute_totals() const {
+  for (GraphNode& n : nodes_) n.total = n.exclusive;
+  for (std::size_t i = nodes_.size(); i-- > 1;) nodes_[nodes_[i].parent].total += nodes_[i].total;
+  totals_dirty_ = false;
 }
 
 ValueConverter ExportGraph::magnitude() {
@@ -42,35 +61,36 @@ ValueConverter ExportGraph::sample_count() {
   return [](const ExportMachine&, const ExportSample&) { return std::uint64_t{1}; };
 }
 
-std::uint32_t ExportGraph::frame_for(std::uint32_t pid, std::uint64_t ip, std::uint64_t time) {
-  FlatMap64& cache = ip_cache_[pid];
+std::uint32_t ExportGraph::frame_for(FlatMap64& cache, std::uint32_t pid, std::uint64_t ip,
+                                     std::uint64_t time) {
   bool cacheable = ip != FlatMap64::kEmpty;
   if (cacheable) {
     if (const std::uint32_t* f = cache.find(ip)) return *f;
   }
   const ExportMapping* mapping = nullptr;
   const ExportLine* line = nullptr;
-  const ExportSymbol* sym = machine_.find_symbol(pid, ip, time, &mapping, &line);
+  // Per-address lines matter only when frames are addresses.
+  bool want_line = options_.granularity == FrameGranularity::kAddress;
+  const ExportSymbol* sym =
+      machine_.find_symbol(pid, ip, time, &mapping, want_line ? &line : nullptr);
 
   GraphFrame f;
   if (!mapping) {
     f.module = strings_.intern("[unknown]");
-  } else if (mapping->kernel) {
-    f.module = strings_.intern(mapping->filename && machine_.string(mapping->filename) != "[kernel]"
-                                   ? basename(machine_.string(mapping->filename))
-                                   : std::string_view("[kernel]"));
-    f.kernel = true;
-  } else if (mapping->anon) {
-    std::string_view name = machine_.string(mapping->filename);
-    f.module = strings_.intern(name.empty() ? std::string_view("[anon]") : name);
   } else {
-    f.module = strings_.intern(basename(machine_.string(mapping->filename)));
+    std::string_view name = machine_.string(mapping->filename);
+    if (mapping->anon && name.empty()) name = "[anon]";
+    if (!mapping->anon) name = basename(name);  // "[kernel]" has no '/'
+    f.module = graph_string(module_map_, mapping->filename, name);
+    f.kernel = mapping->kernel;
   }
   f.mapping_id = mapping ? mapping->id : 0;
   std::uint64_t address = mapping ? mapping->symbol_address(ip) : ip;
   if (sym) {
-    f.function = strings_.intern(machine_.string(sym->name));
-    if (sym->source_file) f.source_file = strings_.intern(machine_.string(sym->source_file));
+    f.function = graph_string(name_map_, sym->name, machine_.string(sym->name));
+    if (sym->source_file) {
+      f.source_file = graph_string(name_map_, sym->source_file, machine_.string(sym->source_file));
+    }
   }
   std::uint64_t key[4];
   if (options_.granularity == FrameGranularity::kFunction && sym) {
@@ -81,7 +101,9 @@ std::uint32_t ExportGraph::frame_for(std::uint32_t pid, std::uint64_t ip, std::u
     f.address = address;
     if (line) {
       f.line = line->line;
-      if (line->source_file) f.source_file = strings_.intern(machine_.string(line->source_file));
+      if (line->source_file) {
+        f.source_file = graph_string(name_map_, line->source_file, machine_.string(line->source_file));
+      }
     } else if (sym && options_.granularity == FrameGranularity::kFunction) {
       f.line = sym->line;
     }
@@ -138,8 +160,9 @@ std::uint32_t ExportGraph::stack_node(const ExportSample& s) {
   if (auto frames = machine_.callstacks().get(s.callstack)) {
     // Copy: frame_for never interns stacks, but keep the view safe anyway.
     scratch_.assign(frames->begin(), frames->end());
+    FlatMap64& cache = ip_cache_[s.pid];
     for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
-      node = child(node, frame_for(s.pid, *it, s.time));
+      node = child(node, frame_for(cache, s.pid, *it, s.time));
     }
   }
   stack_cache_.insert(key, node);
@@ -147,8 +170,16 @@ std::uint32_t ExportGraph::stack_node(const ExportSample& s) {
 }
 
 std::uint32_t ExportGraph::node_for(const ExportSample& s) {
+  // One probe for the common case: this (process, stack, leaf) was seen.
+  std::uint64_t key = (std::uint64_t{s.pid} << 32) | s.callstack;
+  if (const std::uint32_t* n = leaf_cache_.find(key, s.leaf_ip)) return *n;
   std::uint32_t node = stack_node(s);
-  if (s.leaf_ip != 0 || node == kRoot) node = child(node, frame_for(s.pid, s.leaf_ip, s.time));
+  if (s.leaf_ip != 0 || node == kRoot) {
+    node = child(node, frame_for(ip_cache_[s.pid], s.pid, s.leaf_ip, s.time));
+  }
+  if (!(key == FlatMap128::kEmpty && s.leaf_ip == FlatMap128::kEmpty)) {
+    leaf_cache_.insert(key, s.leaf_ip, node);
+  }
   return node;
 }
 
@@ -156,9 +187,7 @@ std::uint32_t ExportGraph::add_sample(const ExportSample& s, std::uint64_t value
   std::uint32_t leaf = node_for(s);
   nodes_[leaf].exclusive += value;
   nodes_[leaf].samples += 1;
-  for (std::uint32_t n = leaf; n != GraphNode::kNone; n = nodes_[n].parent) {
-    nodes_[n].total += value;
-  }
+  totals_dirty_ = true;
   return leaf;
 }
 
@@ -195,7 +224,8 @@ std::string ExportGraph::frame_name(std::uint32_t frame) const {
 std::size_t ExportGraph::memory_bytes() const {
   std::size_t bytes = strings_.memory_bytes() + frames_.capacity() * sizeof(GraphFrame) +
                       frame_keys_.memory_bytes() + nodes_.capacity() * sizeof(GraphNode) +
-                      children_.memory_bytes() + stack_cache_.memory_bytes();
+                      children_.memory_bytes() + stack_cache_.memory_bytes() +
+                      leaf_cache_.memory_bytes();
   for (const auto& [pid, cache] : ip_cache_) bytes += cache.memory_bytes();
   return bytes;
 }

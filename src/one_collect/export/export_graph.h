@@ -78,7 +78,12 @@ class ExportGraph {
   std::uint32_t node_for(const ExportSample& sample);
 
   static constexpr std::uint32_t kRoot = 0;
-  const std::vector<GraphNode>& nodes() const { return nodes_; }
+  // Node i's parent always has a smaller index. Totals are summed lazily
+  // (one backward pass) rather than up the tree on every sample.
+  const std::vector<GraphNode>& nodes() const {
+    if (totals_dirty_) compute_totals();
+    return nodes_;
+  }
   const std::vector<GraphFrame>& frames() const { return frames_; }
   const InternedStrings& strings() const { return strings_; }
   std::string_view string(StringId id) const { return strings_.get(id).value_or(""); }
@@ -91,22 +96,30 @@ class ExportGraph {
   void reset();
 
  private:
-  std::uint32_t frame_for(std::uint32_t pid, std::uint64_t ip, std::uint64_t time);
+  std::uint32_t frame_for(FlatMap64& cache, std::uint32_t pid, std::uint64_t ip,
+                          std::uint64_t time);
   std::uint32_t process_frame(std::uint32_t pid);
   std::uint32_t child(std::uint32_t parent, std::uint32_t frame);
   std::uint32_t stack_node(const ExportSample& sample);
+  // The graph's copy of a machine string (names) or of a text derived from
+  // one (module short names), each cached by machine id in its own map.
+  StringId graph_string(std::vector<StringId>& map, StringId machine_id, std::string_view text);
+  void compute_totals() const;
 
   const ExportMachine& machine_;
   GraphOptions options_;
   InternedStrings strings_;
   std::vector<GraphFrame> frames_;
   InternedSlices<std::uint64_t> frame_keys_;  // frame identity -> id (frame index + 1)
-  std::vector<GraphNode> nodes_;
+  mutable std::vector<GraphNode> nodes_;
+  mutable bool totals_dirty_ = false;
+  std::vector<StringId> name_map_;    // machine string id -> graph string id + 1
+  std::vector<StringId> module_map_;  // machine file name id -> short name id + 1
   FlatMap64 children_;                        // parent << 32 | frame -> node
   FlatMap64 stack_cache_;                     // pid << 32 | callstack -> node
+  FlatMap128 leaf_cache_;                     // (pid << 32 | callstack, leaf ip) -> node
   std::unordered_map<std::uint32_t, FlatMap64> ip_cache_;  // pid -> ip -> frame
   std::unordered_map<std::uint32_t, std::uint32_t> process_frames_;
-  std::unordered_map<StringId, StringId> machine_to_graph_;  // string copies
   std::vector<std::uint64_t> scratch_;
 };
 

@@ -69,7 +69,29 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
   out += "]},\"profiles\":[";
 
   const auto& nodes = graph.nodes();
+  // Each leaf's "[outer,...,leaf]" text is built once and reused: samples
+  // repeat stacks, and walking parents per sample would miss the cache.
+  std::vector<std::uint64_t> path_at(nodes.size(), ~std::uint64_t{0});
+  std::vector<std::uint32_t> path_len(nodes.size(), 0);
+  std::string paths;
   std::vector<std::uint32_t> path;
+  auto append_path = [&](std::uint32_t leaf) {
+    if (path_at[leaf] == ~std::uint64_t{0}) {
+      path.clear();
+      for (std::uint32_t n = leaf; n != ExportGraph::kRoot; n = nodes[n].parent) {
+        path.push_back(nodes[n].frame);
+      }
+      path_at[leaf] = paths.size();
+      paths.push_back('[');
+      for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        if (it != path.rbegin()) paths.push_back(',');
+        append_u64(paths, *it);
+      }
+      paths.push_back(']');
+      path_len[leaf] = static_cast<std::uint32_t>(paths.size() - path_at[leaf]);
+    }
+    out.append(paths, path_at[leaf], path_len[leaf]);
+  };
   bool first_profile = true;
   for (auto& [key, samples] : threads) {
     std::stable_sort(samples.begin(), samples.end(),
@@ -101,16 +123,7 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
     out += ",\"samples\":[";
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (i) out.push_back(',');
-      out.push_back('[');
-      path.clear();
-      for (std::uint32_t n = samples[i].node; n != ExportGraph::kRoot; n = nodes[n].parent) {
-        path.push_back(nodes[n].frame);
-      }
-      for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        if (it != path.rbegin()) out.push_back(',');
-        append_u64(out, *it);
-      }
-      out.push_back(']');
+      append_path(samples[i].node);
       spill();
     }
     out += "],\"weights\":[";
