@@ -134,6 +134,7 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
     Regs next = regs;
     bool next_exact = false;
     bool stepped = false;
+    bool had_row = false;
     UnwindEnd failure = UnwindEnd::kNoCfi;
 
     // 1. DWARF CFI of the mapped file.
@@ -147,6 +148,7 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
       const Row* row = nullptr;
       CfiLookup found = vaddr ? cached_row(*info, *vaddr, row) : CfiLookup::kNoEntry;
       if (found == CfiLookup::kMalformed) failure = UnwindEnd::kBadCfi;
+      had_row = found == CfiLookup::kFound;
       if (found == CfiLookup::kFound) {
         ByteSpan section = info->cfi.section_bytes(row->section);
         ExprRegisters eregs{regs.v, regs.valid};
@@ -232,7 +234,10 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
     }
 
     // 2. Frame pointers: [rbp] = caller's rbp, [rbp + 8] = return address.
-    if (!stepped && regs.has(reg::kRbp)) {
+    // Only where CFI had no usable row: when a row exists but its step
+    // failed (e.g. the return address lies past the copied stack), rbp may
+    // be an ordinary register there and a guess would invent a frame.
+    if (!stepped && !had_row && regs.has(reg::kRbp)) {
       std::uint64_t fp = regs.v[reg::kRbp];
       std::uint64_t saved_fp, ra;
       if (fp >= rsp && mem.stack_u64(fp, saved_fp) && mem.stack_u64(fp + 8, ra) &&

@@ -163,7 +163,7 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
   std::uint64_t frames[256];
   std::size_t considered = 0, chain_good = 0, ended_clean = 0, compared = 0, equal = 0;
   std::map<std::string, int> ends;
-  std::string first_bad, first_diff;
+  std::string first_bad, first_diff, first_unclean;
   for (const auto& s : a.capture.samples) {
     if (s.ip < a.exe_lo || s.ip >= a.exe_hi) continue;  // in a library leaf: checked below via libunwind
     ++considered;
@@ -173,7 +173,11 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
     ends[std::string(unwind_end_name(r.end))]++;
     if (chain_ok(names)) ++chain_good;
     else if (first_bad.empty()) first_bad = join(names) + " (" + std::string(unwind_end_name(r.end)) + ")";
-    if (r.end == UnwindEnd::kEndOfStack) ++ended_clean;
+    if (r.end == UnwindEnd::kEndOfStack) {
+      ++ended_clean;
+    } else if (first_unclean.empty()) {
+      first_unclean = join(names) + " (" + std::string(unwind_end_name(r.end)) + ")";
+    }
   }
   for (const auto& s : a.capture.samples) {
     if (!compare_with_libunwind) break;
@@ -195,6 +199,7 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
               name, considered, chain_good, ended_clean, end_summary.c_str(), equal, compared,
               100.0 * unwinder.cache_stats().hit_rate());
   if (!first_bad.empty()) std::printf("  first chain not as expected: %s\n", first_bad.c_str());
+  if (!first_unclean.empty()) std::printf("  first unclean end: %s\n", first_unclean.c_str());
   ASSERT_GE(considered, 100u);
   EXPECT_GE(chain_good * 100, considered * 99) << "first bad: " << first_bad;
   EXPECT_GE(ended_clean * 100, considered * 99) << end_summary;
