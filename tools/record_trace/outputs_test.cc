@@ -1,0 +1,171 @@
+#include "tools/record_trace/outputs.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tools/record_trace/test_machine.h"
+
+namespace one_collect::record_trace {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class RecordTraceOutputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/record_trace_outputs_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
+using F = OutputFormat;
+
+TEST_F(RecordTraceOutputs, DirectoryGetsTraceFilesPerFormat) {
+  Result<OutputPlan> plan =
+      plan_outputs(dir_, {F::kNettrace, F::kPprof, F::kSpeedscope, F::kFolded, F::kChrome,
+                          F::kPerfviewXml});
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  ASSERT_EQ(plan->targets.size(), 6u);
+  EXPECT_EQ(plan->targets[0].path, dir_ + "/trace.nettrace");
+  EXPECT_EQ(plan->targets[1].path, dir_ + "/trace.pb.gz");
+  EXPECT_EQ(plan->targets[2].path, dir_ + "/trace.speedscope.json");
+  EXPECT_EQ(plan->targets[3].path, dir_ + "/trace.folded");
+  EXPECT_EQ(plan->targets[4].path, dir_ + "/trace.chrome.json");
+  EXPECT_EQ(plan->targets[5].path, dir_ + "/trace");  // perfview prefix
+  // A trailing slash makes no difference.
+  EXPECT_EQ(plan_outputs(dir_ + "/", {F::kPprof})->targets[0].path, dir_ + "/trace.pb.gz");
+}
+
+TEST_F(RecordTraceOutputs, FilePathIsUsedAsGivenForOneFormatAndAsPrefixForSeveral) {
+  EXPECT_EQ(plan_outputs(dir_ + "/cpu.prof", {F::kPprof})->targets[0].path, dir_ + "/cpu.prof");
+  Result<OutputPlan> two = plan_outputs(dir_ + "/run1", {F::kPprof, F::kFolded});
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->targets[0].path, dir_ + "/run1.pb.gz");
+  EXPECT_EQ(two->targets[1].path, dir_ + "/run1.folded");
+  EXPECT_EQ(plan_outputs(dir_ + "/x.PerfView.xml", {F::kPerfviewXml})->targets[0].path,
+            dir_ + "/x");
+}
+
+TEST_F(RecordTraceOutputs, CurrentDirectoryByDefault) {
+  Result<OutputPlan> plan = plan_outputs("", {F::kNettrace});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->targets[0].path, "./trace.nettrace");
+}
+
+TEST_F(RecordTraceOutputs, MissingOrUnusableDirectoriesAreNamed) {
+  Result<OutputPlan> plan = plan_outputs(dir_ + "/no/such/trace.pb.gz", {F::kPprof});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("output directory '" + dir_ + "/no/such' does not exist"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("mkdir -p"));
+
+  plan = plan_outputs(dir_ + "/missing/", {F::kPprof});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), ErrorCode::kNotFound);
+
+  std::ofstream(dir_ + "/file") << "x";
+  plan = plan_outputs(dir_ + "/file/trace", {F::kPprof});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(), HasSubstr("is not a directory"));
+}
+
+TEST_F(RecordTraceOutputs, UnwritableDirectoryIsAPermissionError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
+  fs::create_directory(dir_ + "/ro");
+  ::chmod((dir_ + "/ro").c_str(), 0555);
+  Result<OutputPlan> plan = plan_outputs(dir_ + "/ro", {F::kPprof});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_F(RecordTraceOutputs, PathForKind) {
+  EXPECT_EQ(path_for_kind("d/trace.pb.gz", F::kPprof, "off_cpu"), "d/trace.off_cpu.pb.gz");
+  EXPECT_EQ(path_for_kind("d/cpu.prof", F::kPprof, "off_cpu"), "d/cpu.off_cpu.prof");
+  EXPECT_EQ(path_for_kind("d.x/cpu", F::kFolded, "off_cpu"), "d.x/cpu.off_cpu");
+  EXPECT_EQ(path_for_kind(".folded", F::kFolded, "off_cpu"), ".folded.off_cpu");
+}
+
+// main -> work (cpu) in pid 42, plus a few off_cpu samples.
+void build(ExportMachine& m, bool off_cpu) {
+  m.metadata().start_time = 1000;
+  m.metadata().end_time = 2'000'000'000;
+  m.add_process_start(42, 0, "demo");
+  m.add_mapping(42, 0, testing::kBase, testing::kBase + 0x10000, 0, "/usr/bin/demo");
+  for (int i = 0; i < 10; ++i) {
+    m.add_sample(1000 + i, MetricValue::duration(1'000'000), 42, 42, 0, 0, testing::fn(1),
+                 std::vector<std::uint64_t>{testing::fn(0)});
+  }
+  if (off_cpu) {
+    m.on_switch_out(42, 42, 0, 5000, testing::fn(2), std::vector<std::uint64_t>{testing::fn(0)});
+    m.on_switch_in(42, 9000);
+  }
+  testing::TableResolver resolver({"main", "work", "wait"});
+  ASSERT_TRUE(m.capture_and_resolve_symbols(resolver).ok());
+}
+
+TEST_F(RecordTraceOutputs, KindsToExport) {
+  ExportMachine cpu_only;
+  build(cpu_only, false);
+  EXPECT_EQ(kinds_to_export(cpu_only, true, false), std::vector<SampleKind>{0});
+  ExportMachine both;
+  build(both, true);
+  SampleKind off = *both.find_sample_kind(kOffCpuKind);
+  EXPECT_EQ(kinds_to_export(both, true, true), (std::vector<SampleKind>{0, off}));
+  // Nothing recorded: still one (empty) file of the requested kind.
+  ExportMachine empty;
+  EXPECT_EQ(kinds_to_export(empty, false, true), std::vector<SampleKind>{off});
+}
+
+TEST_F(RecordTraceOutputs, WritesEveryFormatNonEmpty) {
+  ExportMachine m;
+  build(m, true);
+  Result<OutputPlan> plan = plan_outputs(
+      dir_, {F::kNettrace, F::kPprof, F::kSpeedscope, F::kFolded, F::kChrome, F::kPerfviewXml});
+  ASSERT_TRUE(plan.ok());
+  std::vector<WrittenFile> written;
+  ASSERT_TRUE(write_outputs(m, *plan, kinds_to_export(m, true, true), written).ok());
+  std::vector<std::string> names;
+  for (const WrittenFile& f : written) {
+    EXPECT_GT(f.bytes, 0u) << f.path;
+    EXPECT_EQ(fs::file_size(f.path), f.bytes);
+    names.push_back(fs::path(f.path).filename());
+  }
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre(
+                         "trace.nettrace", "trace.pb.gz", "trace.off_cpu.pb.gz",
+                         "trace.speedscope.json", "trace.off_cpu.speedscope.json", "trace.folded",
+                         "trace.off_cpu.folded", "trace.chrome.json",
+                         "trace.demo.cpu.PerfView.xml", "trace.demo.off_cpu.PerfView.xml"));
+  std::ifstream folded(dir_ + "/trace.folded");
+  std::string line;
+  std::getline(folded, line);
+  EXPECT_EQ(line, "demo;demo!main;demo!work 10");
+}
+
+TEST_F(RecordTraceOutputs, WriteFailuresAreCombinedAndOthersStillWritten) {
+  ExportMachine m;
+  build(m, false);
+  Result<OutputPlan> plan = plan_outputs(dir_, {F::kFolded, F::kPprof});
+  ASSERT_TRUE(plan.ok());
+  fs::remove_all(dir_);  // the directory vanished during the recording
+  std::vector<WrittenFile> written;
+  Status s = write_outputs(m, *plan, {0}, written);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("trace.folded"));
+  EXPECT_THAT(s.message(), HasSubstr("trace.pb.gz"));
+  EXPECT_TRUE(written.empty());
+}
+
+}  // namespace
+}  // namespace one_collect::record_trace
