@@ -1,0 +1,74 @@
+// End to end: settings -> UniversalExporter with a fake OS session ->
+// export hooks by format name -> files on disk.
+#include "one_collect/formats/format_hooks.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "one_collect/formats/format_fixture.h"
+
+namespace one_collect {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Replays the format fixture as if the OS had produced it.
+class FixtureSession : public ExportSession {
+ public:
+  Status start(std::string_view, const ExportSettings&,
+               const Writable<ExportMachine>& machine) override {
+    machine_ = machine;
+    return ok_status();
+  }
+  Status parse_until(const std::function<bool()>&) override {
+    machine_->write([](ExportMachine& m) { build_format_fixture(m); });
+    return ok_status();
+  }
+  Status stop() override { return ok_status(); }
+
+ private:
+  std::optional<Writable<ExportMachine>> machine_;
+};
+
+TEST(FormatHooks, EveryFormatByNameThroughTheUniversalExporter) {
+  fs::path dir = fs::temp_directory_path() / ("oc_format_hooks_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ExportSettings settings;
+  ASSERT_TRUE(settings.add_scenario("cpu").ok());
+  ASSERT_TRUE(settings.add_scenario("off_cpu").ok());
+  settings.set_output_path((dir / "profile").string());
+  UniversalExporter exporter(std::move(settings), std::make_unique<FixtureSession>());
+  for (const char* name : {"pprof", "speedscope", "folded", "chrome", "perfview"}) {
+    auto hook = export_hook_for(name);
+    ASSERT_TRUE(hook.ok()) << name;
+    exporter.add_export_hook(*hook);
+  }
+  ASSERT_TRUE(exporter.collect_until("t", [] { return true; }).ok());
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.insert(e.path().filename());
+  EXPECT_EQ(files, (std::set<std::string>{
+                       "profile.cpu.pb.gz", "profile.off_cpu.pb.gz",
+                       "profile.cpu.speedscope.json", "profile.off_cpu.speedscope.json",
+                       "profile.cpu.folded", "profile.off_cpu.folded", "profile.trace.json",
+                       "profile.app.cpu.PerfView.xml", "profile.app.off_cpu.PerfView.xml",
+                       "profile.we_ird_____name___x_.cpu.PerfView.xml"}));
+  fs::remove_all(dir);
+}
+
+TEST(FormatHooks, UnknownFormatAndMissingOutput) {
+  auto bad = export_hook_for("svg");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("unknown format 'svg'; known formats: chrome, folded, perfview, pprof"));
+  ExportMachine m;
+  ExportSettings no_output;
+  Status s = (*export_hook_for("chrome"))(m, no_output);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace one_collect
