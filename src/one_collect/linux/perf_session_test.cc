@@ -4,6 +4,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -371,6 +372,98 @@ TEST(PerfSessionLive, CaptureEnvironmentSynthesizesCommAndMmap2) {
   EXPECT_EQ(comm.substr(0, 10), "linux_perf");
   EXPECT_TRUE(saw_self);
   EXPECT_EQ(s.stats().parse.malformed, 0u);
+}
+
+// The cgroup2 mount point, or "".
+std::string cgroup2_mount() {
+  std::ifstream mounts("/proc/mounts");
+  std::string dev, dir, type, rest;
+  while (mounts >> dev >> dir >> type && std::getline(mounts, rest)) {
+    if (type == "cgroup2") return dir;
+  }
+  return "";
+}
+
+TEST(PerfSessionLive, CgroupTargetSamplesOnlyItsMembers) {
+  OC_REQUIRE_ROOT();
+  const std::string root = cgroup2_mount();
+  OC_REQUIRE_FACILITY(!root.empty(), "no cgroup2 hierarchy mounted");
+  const std::string dir = root + "/oc_perf_test_" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << std::strerror(errno);
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(go[1]);
+    char c;
+    if (::read(go[0], &c, 1) != 1) ::_exit(3);
+    ::execl(kTarget.c_str(), kTarget.c_str(), "spin", "300", nullptr);
+    ::_exit(127);
+  }
+  ::close(go[0]);
+  {
+    std::ofstream procs(dir + "/cgroup.procs");
+    procs << child << std::endl;
+  }
+  std::set<std::uint32_t> pids;
+  {
+    auto session = RingBufSessionBuilder().with_cgroup(dir).with_cpu_sampling(1000).build();
+    ASSERT_TRUE(session.ok()) << session.status().to_string();
+    PerfSession& s = **session;
+    const PerfSessionRefs& refs = s.refs();
+    s.cpu_profile_event()->add_callback([&](const EventData& d) -> Status {
+      pids.insert(refs.pid.get_u32(d.full_data).value_or(0));
+      return ok_status();
+    });
+    ASSERT_TRUE(s.enable().ok());
+    ASSERT_EQ(::write(go[1], "g", 1), 1);
+    int status = 0;
+    ASSERT_TRUE(s.parse_until([&] { return ::waitpid(child, &status, WNOHANG) == child; }).ok());
+    ASSERT_TRUE(s.stop().ok());
+  }
+  ::close(go[1]);
+  ::rmdir(dir.c_str());
+  EXPECT_TRUE(pids.count(static_cast<std::uint32_t>(child))) << "no sample of the cgroup's process";
+  EXPECT_EQ(pids.size(), 1u) << "samples of processes outside the cgroup";
+}
+
+TEST(PerfSessionLive, NoCallstackEventKeepsIpAndDropsStacks) {
+  OC_REQUIRE_ROOT();
+  StackOptions stacks;
+  stacks.callchain = true;
+  stacks.user_regs = true;
+  stacks.user_stack_bytes = 1024;
+  auto session = RingBufSessionBuilder()
+                     .with_command({kTarget, "spin", "200"})
+                     .with_stacks(stacks)
+                     .with_cpu_sampling(1000)
+                     .build();
+  ASSERT_TRUE(session.ok()) << session.status().to_string();
+  PerfSession& s = **session;
+  Event plain(20, "task-clock-no-stacks");
+  plain.set_no_callstack();
+  auto spec = perf_event_by_name("task-clock");
+  ASSERT_TRUE(spec.ok());
+  spec->frequency = 500;
+  auto added = s.add_event(*spec, std::move(plain));
+  ASSERT_TRUE(added.ok()) << added.status().to_string();
+  const PerfSessionRefs& refs = s.refs();
+  std::uint64_t with_stacks = 0, plain_samples = 0, plain_with_stacks = 0;
+  s.cpu_profile_event()->add_callback([&](const EventData&) -> Status {
+    with_stacks += refs.callchain.present() && refs.regs_user_abi.present();
+    return ok_status();
+  });
+  (*added)->add_callback([&](const EventData&) -> Status {
+    ++plain_samples;
+    plain_with_stacks += refs.callchain.present() || refs.stack_user.present() ||
+                         refs.regs_user_abi.present() || !refs.ip.present();
+    return ok_status();
+  });
+  ASSERT_TRUE(s.enable().ok());
+  ASSERT_TRUE(s.parse_all().ok());
+  EXPECT_GT(with_stacks, 0u);
+  EXPECT_GT(plain_samples, 0u);
+  EXPECT_EQ(plain_with_stacks, 0u);
 }
 
 TEST(PerfEventSpec, NamesRawAndErrors) {
