@@ -119,17 +119,45 @@ TEST(SourceLines, AgreesWithAddr2lineOnTheCxxFixture) {
   ::pclose(p);
   std::remove(list.c_str());
   ASSERT_EQ(theirs.size(), ours.size());
+  // binutils 2.40 sometimes pairs a DWARF 5 line with the wrong file (it
+  // reported sym_fixture_cxx.cc:224 for stl_heap.h:224 in an ASan build):
+  // answers naming a line past the end of the fixture's source are the
+  // reference's error and are left out of the comparison.
+  std::size_t fixture_lines = 0;
+  {
+    std::string src(__FILE__);
+    src = src.substr(0, src.rfind('/')) + "/testdata/sym_fixture_cxx.cc";
+    std::ifstream in(src);
+    std::string l;
+    while (std::getline(in, l)) ++fixture_lines;
+  }
+  ASSERT_GT(fixture_lines, 10u);
+  auto impossible = [&](const std::vector<std::string>& frames) {
+    for (const auto& f : frames) {
+      if (f.rfind("sym_fixture_cxx.cc:", 0) == 0 &&
+          std::stoul(f.substr(f.find(':') + 1)) > fixture_lines) {
+        return true;
+      }
+    }
+    return false;
+  };
   std::size_t agree = 0;
+  std::size_t reference_wrong = 0;
   for (std::size_t i = 0; i < ours.size(); ++i) {
     if (ours[i] == theirs[i]) {
       ++agree;
-    } else if (agree + 20 > i) {
+    } else if (impossible(theirs[i])) {
+      ++reference_wrong;
+    } else if (agree + reference_wrong + 20 > i) {
       ADD_FAILURE() << "0x" << std::hex << addrs[i] << ": ours " << ::testing::PrintToString(ours[i])
                     << " addr2line " << ::testing::PrintToString(theirs[i]);
     }
   }
-  std::printf("addr2line agreement: %zu of %zu\n", agree, ours.size());
-  EXPECT_GE(agree * 100, ours.size() * 99) << agree << " of " << ours.size();
+  std::printf("addr2line agreement: %zu of %zu (%zu where addr2line names a line that does not exist)\n",
+              agree, ours.size(), reference_wrong);
+  std::size_t compared = ours.size() - reference_wrong;
+  EXPECT_GE(compared * 10, ours.size() * 9);  // the exclusion stays an exception
+  EXPECT_GE(agree * 100, compared * 99) << agree << " of " << compared;
 }
 
 }  // namespace
