@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+
+#include "one_collect/linux/procfs.h"
 #include <cstdio>
 #include <cstring>
 
@@ -180,6 +182,26 @@ void ProcessTable::on_fork(std::uint32_t parent, std::uint32_t child, std::uint6
     c.mappings.push_back(m);
     c.max_len = std::max(c.max_len, m.end - m.start);
   }
+}
+
+Status ProcessTable::load_from_proc(std::uint32_t pid, std::uint64_t time) {
+  auto maps = read_maps(static_cast<int>(pid));
+  if (!maps.ok()) return std::move(maps).status();
+  process(pid);
+  for (const MapEntry& e : maps->entries) {
+    if (!e.exec) continue;
+    MmapEvent ev;
+    ev.pid = pid;
+    ev.start = e.start;
+    ev.len = e.end - e.start;
+    ev.pgoff = e.offset;
+    ev.path = e.path;
+    ev.dev = makedev(e.dev_major, e.dev_minor);
+    ev.ino = e.inode;
+    ev.time = time;
+    (void)on_mmap(ev);  // a file we cannot open still gives an addressable mapping
+  }
+  return Status();
 }
 
 void ProcessTable::on_exec(std::uint32_t pid, std::uint64_t time) {

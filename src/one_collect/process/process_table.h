@@ -97,6 +97,10 @@ class ProcessTable {
   // a non-ok Status for the caller to count.
   Status on_mmap(const MmapEvent& ev);
   void on_fork(std::uint32_t parent, std::uint32_t child, std::uint64_t time);
+  // Seeds a process that already runs when collection starts (perf reports
+  // only new mmaps): its executable mappings from /proc/PID/maps, as if
+  // mapped at `time`. Files that cannot be opened are counted in stats.
+  Status load_from_proc(std::uint32_t pid, std::uint64_t time);
   void on_exec(std::uint32_t pid, std::uint64_t time);
   void on_exit(std::uint32_t pid, std::uint64_t time);
   // Drops a process entirely (after its samples are processed).

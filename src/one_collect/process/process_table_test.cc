@@ -192,6 +192,25 @@ TEST(ProcessTable, IdentityMismatchIsRefused) {
   EXPECT_EQ(t.stats().identity_mismatches, 1u);
 }
 
+__attribute__((noinline)) int local_function(int x) { return x * 3 + 1; }
+
+TEST(ProcessTable, LoadFromProcSeedsARunningProcess) {
+  ProcessTable t;
+  ASSERT_TRUE(t.load_from_proc(static_cast<std::uint32_t>(::getpid()), 5).ok());
+  auto addr = reinterpret_cast<std::uint64_t>(&local_function);
+  const Mapping* m = t.find(static_cast<std::uint32_t>(::getpid()), addr, 6);
+  ASSERT_NE(m, nullptr);
+  ASSERT_NE(m->file, nullptr);
+  EXPECT_TRUE(m->file->available());
+  EXPECT_TRUE(m->executable);
+  ASSERT_TRUE(m->file->elf().ok());
+  // The file offset of the function maps back into the file's code.
+  auto vaddr = m->file->elf()->file_offset_to_vaddr(m->file_offset(addr));
+  EXPECT_TRUE(vaddr.has_value());
+  EXPECT_EQ(t.find(static_cast<std::uint32_t>(::getpid()), addr, 4), nullptr);  // before the seed time
+  EXPECT_EQ(t.load_from_proc(0x7ffffff0, 5).code(), ErrorCode::kNotFound);
+}
+
 TEST(ProcessTable, AnonymousNamesAndVdso) {
   EXPECT_TRUE(is_anonymous_mapping_name(""));
   EXPECT_TRUE(is_anonymous_mapping_name("//anon"));

@@ -18,6 +18,7 @@
 #include "one_collect/testing/privileged.h"
 #include "one_collect/unwind/testing/libunwind_reference.h"
 #include "one_collect/unwind/testing/stack_sampler.h"
+#include "one_collect/unwind/callstack.h"
 #include "one_collect/unwind/unwinder.h"
 
 namespace one_collect::unwind {
@@ -207,6 +208,36 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
 }
 
 TEST(UnwinderLive, CProgramWithoutFramePointers) { check_program("chain_nofp", c_chain_ok); }
+
+// The glue-facing CallstackReader (DWARF mode) on real samples gives the
+// unwinder's frames after the kernel part.
+TEST(UnwinderLive, CallstackReaderDwarfModeOnRealSamples) {
+  OC_REQUIRE_ROOT();
+  Analysis a;
+  ASSERT_NO_FATAL_FAILURE(capture(program_path("chain_nofp"), a, 300));
+  CallstackReader reader(a.table, CallstackOptions{});
+  Unwinder unwinder;
+  auto view = a.table.view(static_cast<std::uint32_t>(a.capture.pid), 1);
+  std::uint64_t kchain[] = {static_cast<std::uint64_t>(-128), 0xffffffff81001234ull};
+  std::size_t same = 0;
+  for (const auto& s : a.capture.samples) {
+    std::uint64_t regs[3] = {s.rbp, s.rsp, s.ip};
+    SampleStackInput in;
+    in.pid = static_cast<std::uint32_t>(a.capture.pid);
+    in.time = 1;
+    in.ip = 0xffffffff81001234ull;
+    in.callchain = kchain;
+    in.regs_abi = 2;
+    in.user_regs = regs;
+    in.user_stack = ByteSpan(s.stack.data(), s.stack.size());
+    std::uint64_t got[256], want[256];
+    CallstackResult r = reader.read(in, got);
+    UnwindResult u = unwinder.unwind(view, input_of(s), want);
+    same += r.kernel_frames == 1 && got[0] == kchain[1] && r.count == u.count + 1 &&
+            std::equal(want, want + u.count, got + 1);
+  }
+  EXPECT_EQ(same, a.capture.samples.size());
+}
 TEST(UnwinderLive, CProgramWithFramePointers) { check_program("chain_fp", c_chain_ok); }
 // spin_handler <- (signal frame, libc __restore_rt) <- libc raise ... <-
 // interrupted <- main.
