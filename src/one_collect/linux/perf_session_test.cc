@@ -114,10 +114,12 @@ TEST(PerfSessionLive, TracepointsDecodeSchedSwitchAndExecFilename) {
   auto session = RingBufSessionBuilder().with_kernel_events().build();
   ASSERT_TRUE(session.ok()) << session.status().to_string();
   PerfSession& s = **session;
-  auto exec = s.add_tracepoint("sched:sched_process_exec");
-  OC_REQUIRE_FACILITY(exec.ok(), exec.status().to_string());
   auto sw = s.add_tracepoint("sched:sched_switch");
-  ASSERT_TRUE(sw.ok()) << sw.status().to_string();
+  OC_REQUIRE_FACILITY(sw.ok(), sw.status().to_string());
+  ASSERT_TRUE(s.enable().ok());
+  // Added while the session runs: opened, redirected and enabled at once.
+  auto exec = s.add_tracepoint("sched/sched_process_exec");
+  ASSERT_TRUE(exec.ok()) << exec.status().to_string();
 
   std::vector<std::pair<std::string, std::uint32_t>> execs;
   Event* e = *exec;
@@ -139,7 +141,6 @@ TEST(PerfSessionLive, TracepointsDecodeSchedSwitchAndExecFilename) {
     }
     return ok_status();
   });
-  ASSERT_TRUE(s.enable().ok());
   child = ::fork();
   if (child == 0) {
     ::execl("/bin/sleep", "/bin/sleep", "0.05", nullptr);
