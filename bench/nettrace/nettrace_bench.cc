@@ -81,6 +81,7 @@ class CountingSink : public nettrace::NetTraceSink {
 
 void BM_ExportMachineToSink(benchmark::State& state) {
   const ExportMachine& m = machine();
+  long before = peak_rss_kib();  // the machine alone (first run only is meaningful)
   std::uint64_t bytes = 0;
   nettrace::NetTraceOptions options;
   if (state.range(0) > 0) {
@@ -97,6 +98,7 @@ void BM_ExportMachineToSink(benchmark::State& state) {
   state.counters["file_MiB"] = static_cast<double>(bytes) / (1 << 20);
   state.counters["bytes_per_sample"] = static_cast<double>(bytes) / kSamples;
   state.counters["peak_rss_MiB"] = static_cast<double>(peak_rss_kib()) / 1024;
+  state.counters["rss_growth_MiB"] = static_cast<double>(peak_rss_kib() - before) / 1024;
 }
 // Argument: segment limit in MiB (0: the export's default).
 BENCHMARK(BM_ExportMachineToSink)->Arg(0)->Arg(4)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->Iterations(3);

@@ -19,6 +19,7 @@ constexpr std::uint8_t kMetadataBlock = 3;
 constexpr std::uint8_t kSequencePointBlock = 4;
 constexpr std::uint8_t kStackBlock = 5;
 constexpr std::uint8_t kThreadBlock = 6;
+constexpr std::uint8_t kRemoveThreadBlock = 7;
 constexpr std::uint8_t kLabelListBlock = 8;
 constexpr std::size_t kMaxBlockBody = (1u << 24) - 1;  // 24-bit block size
 // Blocks we build are split well below the hard limit.
@@ -422,16 +423,24 @@ std::uint64_t NetTraceWriter::thread(std::uint64_t pid, std::uint64_t tid, std::
   auto [it, added] = thread_index_.try_emplace(key, 0);
   if (!added) {
     const auto& k = thread_keys_[it->second - 1];
-    if (k.first == pid && k.second == tid) return it->second;
-    // A 64-bit key collision (pids or tids above 32 bits): scan.
-    for (std::size_t i = 0; i < thread_keys_.size(); ++i) {
-      if (thread_keys_[i].first == pid && thread_keys_[i].second == tid) return i + 1;
+    if (k.first == pid && k.second == tid && !threads_[it->second - 1].removed) return it->second;
+    if (k.first == pid && k.second == tid) {
+      added = true;  // retired: give the reused (pid, tid) a new index
+    } else {
+      // A 64-bit key collision (pids or tids above 32 bits): scan.
+      for (std::size_t i = 0; i < thread_keys_.size(); ++i) {
+        if (thread_keys_[i].first == pid && thread_keys_[i].second == tid &&
+            !threads_[i].removed) {
+          return i + 1;
+        }
+      }
     }
   }
   std::uint64_t index = thread_keys_.size() + 1;
   if (added) it->second = index;
   thread_keys_.emplace_back(pid, tid);
   threads_.push_back({});
+  threads_by_pid_[pid].push_back(index);
   std::vector<std::uint8_t>& row = scratch_;
   row.clear();
   put_varuint(row, index);
@@ -446,6 +455,16 @@ std::uint64_t NetTraceWriter::thread(std::uint64_t pid, std::uint64_t tid, std::
   put<std::uint16_t>(pending_threads_, static_cast<std::uint16_t>(row.size()));
   pending_threads_.insert(pending_threads_.end(), row.begin(), row.end());
   return index;
+}
+
+void NetTraceWriter::remove_threads_of(std::uint64_t pid) {
+  auto it = threads_by_pid_.find(pid);
+  if (it == threads_by_pid_.end()) return;
+  for (std::uint64_t index : it->second) {
+    threads_[index - 1].removed = true;
+    pending_removals_.push_back(index);
+  }
+  threads_by_pid_.erase(it);
 }
 
 Result<std::uint32_t> NetTraceWriter::stack(std::span<const std::uint64_t> ips) {
@@ -518,7 +537,7 @@ Status NetTraceWriter::write_event(const EventHeader& h, std::span<const std::ui
     return error(ErrorCode::kInvalidArgument,
                  "nettrace: event uses undefined metadata id " + std::to_string(h.metadata_id));
   }
-  if (h.thread == 0 || h.thread > threads_.size()) {
+  if (h.thread == 0 || h.thread > threads_.size() || threads_[h.thread - 1].removed) {
     return error(ErrorCode::kInvalidArgument,
                  "nettrace: event uses unknown thread index " + std::to_string(h.thread));
   }
@@ -649,26 +668,32 @@ Status NetTraceWriter::flush() {
       }
       pending_threads_.clear();
     }
-    if (segment_events_ == 0) return ok_status();
+    if (segment_events_ == 0) return write_removals();
     OC_RETURN_IF_ERROR(write_split(kStackBlock, stacks_));
     OC_RETURN_IF_ERROR(write_split(kLabelListBlock, labels_));
     close_event_block();
     OC_RETURN_IF_ERROR(sink_->write(closed_blocks_));
     bytes_written_ += closed_blocks_.size();
     closed_blocks_.clear();
+    OC_RETURN_IF_ERROR(write_removals());
 
     // The sequence point: every event so far is at or before last_ts_; it
-    // records each active thread's last sequence number.
+    // records each active thread's last sequence number (removed threads
+    // already gave theirs in the RemoveThread block).
     std::vector<std::uint8_t>& sp = scratch_;
     sp.clear();
     put<std::uint64_t>(sp, last_ts_);
     put<std::uint32_t>(sp, 0);  // flags: keep threads and metadata
-    put<std::uint32_t>(sp, static_cast<std::uint32_t>(segment_threads_.size()));
+    put<std::uint32_t>(sp, 0);  // thread count, patched below
+    std::uint32_t listed = 0;
     for (std::uint64_t index : segment_threads_) {
+      threads_[index - 1].active_in_segment = false;
+      if (threads_[index - 1].removed) continue;
       put_varuint(sp, index);
       put_varuint(sp, threads_[index - 1].last_sequence);
-      threads_[index - 1].active_in_segment = false;
+      ++listed;
     }
+    patch<std::uint32_t>(sp, 12, listed);
     segment_threads_.clear();
     OC_RETURN_IF_ERROR(write_block(kSequencePointBlock, sp));
     stacks_.clear();
@@ -679,6 +704,24 @@ Status NetTraceWriter::flush() {
   }();
   if (!status.ok()) failed_ = true;
   return status;
+}
+
+Status NetTraceWriter::write_removals() {
+  if (pending_removals_.empty()) return ok_status();
+  // After every event that may use them; each entry carries the thread's
+  // final sequence number so readers can still count drops.
+  std::vector<std::uint8_t> body;
+  for (std::size_t i = 0; i < pending_removals_.size(); ++i) {
+    std::uint64_t index = pending_removals_[i];
+    put_varuint(body, index);
+    put_varuint(body, threads_[index - 1].last_sequence);
+    if (body.size() >= kSplitTarget || i + 1 == pending_removals_.size()) {
+      OC_RETURN_IF_ERROR(write_block(kRemoveThreadBlock, body));
+      body.clear();
+    }
+  }
+  pending_removals_.clear();
+  return ok_status();
 }
 
 Status NetTraceWriter::finish() {

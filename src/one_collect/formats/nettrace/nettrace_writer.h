@@ -207,6 +207,10 @@ class NetTraceWriter {
 
   // The thread index for (pid, tid), added on first use (ids start at 1).
   std::uint64_t thread(std::uint64_t pid, std::uint64_t tid, std::string_view name = {});
+  // Retires every thread of `pid` (e.g. at process exit): a RemoveThread
+  // block follows this segment's events, readers may forget them, and a later
+  // (pid, tid) gets a new index (pid reuse).
+  void remove_threads_of(std::uint64_t pid);
 
   // A stack (instruction pointers, leaf first) in this segment; equal stacks
   // share an id. 0 for an empty stack.
@@ -232,6 +236,7 @@ class NetTraceWriter {
   struct ThreadState {
     std::uint32_t last_sequence = 0;
     bool active_in_segment = false;
+    bool removed = false;
   };
   // Byte sequences of one segment (stacks or label lists), deduplicated.
   class SegmentTable {
@@ -256,6 +261,7 @@ class NetTraceWriter {
   Status write_block(std::uint8_t kind, std::span<const std::uint8_t> body);
   Status write_header_and_trace_block();
   Status write_split(std::uint8_t kind, const SegmentTable& table);
+  Status write_removals();
   void start_event_block();
   void close_event_block();
 
@@ -272,6 +278,8 @@ class NetTraceWriter {
   std::vector<ThreadState> threads_;  // by index - 1
   std::vector<std::uint8_t> pending_threads_;  // ThreadBlock rows not yet written
   std::vector<std::uint64_t> segment_threads_;  // indices active in this segment
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> threads_by_pid_;
+  std::vector<std::uint64_t> pending_removals_;  // written after this segment's events
 
   SegmentTable stacks_;
   SegmentTable labels_;

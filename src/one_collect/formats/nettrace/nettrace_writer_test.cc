@@ -341,6 +341,28 @@ TEST(NetTraceWriter, SegmentsFlushStacksAndKeepEveryReferenceValid) {
   EXPECT_EQ(last_of_thread1, 750u);
 }
 
+TEST(UniversalNetTrace, ProcessExitRemovesThreadsAndReusedPidsGetNewIndices) {
+  std::vector<std::uint8_t> out;
+  auto u = UniversalNetTrace::create(make(out));
+  ASSERT_TRUE(u.ok());
+  auto& nt = **u;
+  auto cpu = nt.sample_kind("cpu");
+  ASSERT_TRUE(nt.process_create(10, 7, 7, "first", "").ok());
+  ASSERT_TRUE(nt.sample(*cpu, 11, 7, 8, 0, 1, {}).ok());
+  ASSERT_TRUE(nt.process_exit(12, 7).ok());
+  ASSERT_TRUE(nt.process_create(13, 7, 7, "second", "").ok());
+  ASSERT_TRUE(nt.sample(*cpu, 14, 7, 8, 0, 1, {}).ok());
+  ASSERT_TRUE(nt.finish().ok());
+  Trace t = read_ok(out);
+  ASSERT_EQ(t.events.size(), 5u);
+  EXPECT_EQ(t.block_counts[7], 1u);  // one RemoveThread block
+  EXPECT_NE(t.events[1].thread, t.events[4].thread);
+  EXPECT_EQ(t.events[4].pid, 7u);
+  EXPECT_EQ(t.events[4].tid, 8u);
+  EXPECT_EQ(t.events[4].sequence, 1u);  // a fresh thread counts from 1
+  EXPECT_EQ(t.dropped_events, 0u);
+}
+
 TEST(NetTraceWriter, LargeStackTablesSplitIntoSeveralBlocks) {
   std::vector<std::uint8_t> out;
   NetTraceOptions o = test_options();

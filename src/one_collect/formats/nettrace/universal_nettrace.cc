@@ -68,7 +68,11 @@ Status UniversalNetTrace::process_create(std::uint64_t time, std::uint32_t pid,
 
 Status UniversalNetTrace::process_exit(std::uint64_t time, std::uint32_t pid) {
   payload_.clear();
-  return system_event(process_exit_, time, pid);
+  OC_RETURN_IF_ERROR(system_event(process_exit_, time, pid));
+  // Its threads are done: readers may drop them, and a reused pid gets new
+  // thread indices.
+  writer_->remove_threads_of(pid);
+  return ok_status();
 }
 
 Status UniversalNetTrace::mapping_metadata(std::uint64_t time, std::uint32_t pid, std::uint64_t id,

@@ -40,6 +40,7 @@ class UniversalNetTrace {
                           std::string_view name, std::string_view namespace_name = {});
   Status process_create(std::uint64_t time, std::uint32_t pid, std::uint64_t ns_pid,
                         std::string_view name, std::string_view namespace_name = {});
+  // Also retires the process's threads (RemoveThread).
   Status process_exit(std::uint64_t time, std::uint32_t pid);
   Status mapping_metadata(std::uint64_t time, std::uint32_t pid, std::uint64_t id,
                           std::string_view symbol_json, std::string_view version_json);
