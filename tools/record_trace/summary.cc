@@ -27,6 +27,32 @@ std::string fit(std::string_view text, std::size_t width) {
 
 }  // namespace
 
+std::string compact_function_name(std::string_view name) {
+  if (name.find("operator") != std::string_view::npos) return std::string(name);
+  std::string out;
+  int depth = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    constexpr std::string_view kAnon = "(anonymous namespace)";
+    if (name.substr(i).starts_with(kAnon)) {
+      if (depth == 0) out += kAnon;
+      i += kAnon.size() - 1;
+      continue;
+    }
+    char c = name[i];
+    if (c == '<' || c == '(') {
+      if (depth++ == 0) {
+        out += c;
+        out += "...";
+      }
+    } else if (c == '>' || c == ')') {
+      if (depth > 0 && --depth == 0) out += c;
+    } else if (depth == 0) {
+      out += c;
+    }
+  }
+  return depth == 0 ? out : std::string(name);
+}
+
 HotFunctions hottest_functions(const ExportMachine& machine, SampleKind kind, std::size_t count) {
   HotFunctions hot;
   hot.kind = kind;
@@ -199,9 +225,13 @@ std::string format_hot_functions(const ExportMachine& machine, const HotFunction
            with_commas(hot.samples) + " samples):\n";
     out += "     self    total  function\n";
     for (const HotFunction& h : rows) {
-      std::string name = h.name + "  [" + h.module + "]";
+      // Long C++ names lose their template arguments and parameters first;
+      // the module always stays visible.
+      std::string module = "  [" + h.module + "]";
+      std::size_t room = name_width > module.size() + 10 ? name_width - module.size() : 10;
+      std::string name = h.name.size() > room ? compact_function_name(h.name) : h.name;
       out += "  " + percent(h.self_share) + "  " + percent(h.total_share) + "  " +
-             fit(name, name_width) + '\n';
+             fit(name, room) + module + '\n';
     }
   };
   table("self", hot.by_self);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "one_collect/export/export_machine.h"
@@ -45,6 +46,10 @@ struct RecordingFacts {
   std::vector<WrittenFile> files;
   std::vector<std::string> notes;
 };
+
+// "void std::sort<...>(...)": template arguments and parameter lists
+// collapsed (names with "operator" are returned as they are).
+std::string compact_function_name(std::string_view name);
 
 // "1.5 KiB", "12.0 MiB", "512 B".
 std::string human_bytes(std::uint64_t bytes);

@@ -121,7 +121,18 @@ TEST(RecordTraceSummary, LongNamesAreCutToTheWidth) {
   TableResolver resolver({std::string(300, 'f')});
   ASSERT_TRUE(m.capture_and_resolve_symbols(resolver).ok());
   std::string table = format_hot_functions(m, hottest_functions(m, 0), 80);
-  EXPECT_THAT(table, HasSubstr(std::string(57, 'f') + "...\n"));
+  EXPECT_THAT(table, HasSubstr(std::string(49, 'f') + "...  [demo]\n"));
+}
+
+TEST(RecordTraceSummary, CompactNamesDropTemplateArgumentsAndParameters) {
+  EXPECT_EQ(compact_function_name("void std::__introsort_loop<int*, long>(int*, int*, long)"),
+            "void std::__introsort_loop<...>(...)");
+  EXPECT_EQ(compact_function_name("(anonymous namespace)::f(std::vector<int, A<B>>)"),
+            "(anonymous namespace)::f(...)");
+  EXPECT_EQ(compact_function_name("main"), "main");
+  EXPECT_EQ(compact_function_name("bool operator<(A const&, B const&)"),
+            "bool operator<(A const&, B const&)");
+  EXPECT_EQ(compact_function_name("unbalanced<(x"), "unbalanced<(x");
 }
 
 TEST(RecordTraceSummary, HumanNumbers) {
