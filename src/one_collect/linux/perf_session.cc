@@ -389,6 +389,13 @@ Result<Event*> PerfSession::open_event(PerfEventSpec spec, std::unique_ptr<Event
   return events_.back().get();
 }
 
+Event* PerfSession::find_event(std::string_view name) {
+  for (auto& e : events_) {
+    if (e->name() == name) return e.get();
+  }
+  return nullptr;
+}
+
 Result<Event*> PerfSession::add_event(PerfEventSpec spec, Event event) {
   return open_event(std::move(spec), std::make_unique<Event>(std::move(event)));
 }

@@ -152,6 +152,9 @@ class PerfSession {
   // The cpu sampler / context-switch sampler, or null when not requested.
   Event* cpu_profile_event() { return cpu_profile_; }
   Event* cswitch_profile_event() { return cswitch_profile_; }
+  // An event opened through the builder or add_event, by name (first match),
+  // or null.
+  Event* find_event(std::string_view name);
   const PerfSessionRefs& refs() const { return parser_.refs(); }
   EventErrors& errors() { return parser_.errors(); }
   PerfSessionStats stats() const;

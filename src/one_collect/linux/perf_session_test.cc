@@ -173,9 +173,15 @@ TEST(PerfSessionLive, UprobeCountsEveryCall) {
                      .build();
   ASSERT_TRUE(session.ok()) << session.status().to_string();
   PerfSession& s = **session;
-  // Events given to the builder are reachable through their callbacks only
-  // when added before build; count through the parser's stats instead.
-  std::uint64_t entries = 0, returns = 0;
+  // The builder's events are found by name; add_event opens more.
+  ASSERT_NE(s.find_event("probe"), nullptr);
+  ASSERT_NE(s.find_event("probe_ret"), nullptr);
+  EXPECT_EQ(s.find_event("nope"), nullptr);
+  std::uint64_t entries = 0, returns = 0, builder_entries = 0;
+  s.find_event("probe")->add_callback([&](const EventData&) -> Status {
+    ++builder_entries;
+    return ok_status();
+  });
   auto probe = s.add_event(*spec, Event(12, "probe2"));
   ASSERT_TRUE(probe.ok()) << probe.status().to_string();
   (*probe)->add_callback([&](const EventData&) -> Status {
@@ -192,6 +198,7 @@ TEST(PerfSessionLive, UprobeCountsEveryCall) {
   ASSERT_TRUE(s.parse_all().ok());
   EXPECT_EQ(s.command_exit_code(), 0);
   EXPECT_EQ(entries, static_cast<std::uint64_t>(kCalls));
+  EXPECT_EQ(builder_entries, static_cast<std::uint64_t>(kCalls));
   EXPECT_EQ(returns, static_cast<std::uint64_t>(kCalls));
   PerfSessionStats st = s.stats();
   EXPECT_EQ(st.lost + st.dropped_samples, 0u);
