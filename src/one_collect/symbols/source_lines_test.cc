@@ -48,6 +48,12 @@ void check_inline_frames(const std::string& program) {
   EXPECT_NE(outer.file.find("sym_fixture.c"), std::string::npos);
   // The symbol table agrees on the enclosing function.
   EXPECT_EQ(cache.resolve(*id, *vaddr)->name, "outer_function");
+  // And the cache's shortcut gives the same frames.
+  auto via_cache = cache.source_frames(*id, *vaddr);
+  ASSERT_TRUE(via_cache.ok()) << via_cache.status().to_string();
+  ASSERT_EQ(via_cache->size(), 2u);
+  EXPECT_EQ((*via_cache)[0].line, inner.line);
+  EXPECT_EQ((*via_cache)[1].function, "outer_function");
 }
 
 TEST(SourceLines, InlinedFramesInTheBinary) { check_inline_frames(OC_SYM_FIXTURE); }

@@ -156,4 +156,13 @@ std::vector<std::pair<std::uint64_t, std::optional<ResolvedSymbol>>> SymbolCache
   return out;
 }
 
+Result<std::vector<SourceFrame>> SymbolCache::source_frames(ModuleId id, std::uint64_t vaddr) {
+  const ModuleSymbols* m = module(id);
+  if (m == nullptr) return error(ErrorCode::kInvalidArgument, "unknown module id");
+  if (m->dwarf_file.empty()) {
+    return error(ErrorCode::kNotFound, m->path + ": no DWARF (no debug file found)");
+  }
+  return source_lines_.frames(m->dwarf_file, vaddr);
+}
+
 }  // namespace one_collect

@@ -33,6 +33,7 @@
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/core/status.h"
 #include "one_collect/symbols/debug_file.h"
+#include "one_collect/symbols/source_lines.h"
 #include "one_collect/symbols/symbol_table.h"
 
 namespace one_collect {
@@ -94,6 +95,11 @@ class SymbolCache {
   std::vector<std::pair<std::uint64_t, std::optional<ResolvedSymbol>>> resolve_unique(
       ModuleId id, std::vector<std::uint64_t> vaddrs) const;
 
+  // Source file:line and inlined frames (innermost first) for `vaddr`,
+  // through the module's DWARF (its separate debug file or itself).
+  // kNotFound when the module has no DWARF or none covers the address.
+  Result<std::vector<SourceFrame>> source_frames(ModuleId id, std::uint64_t vaddr);
+
  private:
   Result<ModuleId> index(int fd, const std::string& path, int root_fd);
 
@@ -102,6 +108,7 @@ class SymbolCache {
   std::map<std::pair<std::uint64_t, std::uint64_t>, ModuleId> by_inode_;
   std::unordered_map<std::string, ModuleId> by_build_id_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, Status> failed_;
+  SourceLines source_lines_;
 };
 
 }  // namespace one_collect
