@@ -119,7 +119,12 @@ std::vector<SampleKind> kinds_to_export(const ExportMachine& machine, bool cpu_r
   return kinds;
 }
 
-std::string path_for_kind(const std::string& path, OutputFormat format, std::string_view kind) {
+std::string path_for_kind(const std::string& path, OutputFormat format, std::string_view kind_name) {
+  // Kind names may be tracepoints ("sched:sched_switch"): keep file names plain.
+  std::string kind(kind_name);
+  for (char& c : kind) {
+    if (c == ':' || c == '/' || c == ' ' || c == '\\') c = '_';
+  }
   std::string_view ext = format_extension(format);
   std::string_view p = path;
   // Insert before the format's extension (or the last one), else append.

@@ -95,6 +95,8 @@ TEST_F(RecordTraceOutputs, PathForKind) {
   EXPECT_EQ(path_for_kind("d/cpu.prof", F::kPprof, "off_cpu"), "d/cpu.off_cpu.prof");
   EXPECT_EQ(path_for_kind("d.x/cpu", F::kFolded, "off_cpu"), "d.x/cpu.off_cpu");
   EXPECT_EQ(path_for_kind(".folded", F::kFolded, "off_cpu"), ".folded.off_cpu");
+  EXPECT_EQ(path_for_kind("d/trace.folded", F::kFolded, "sched:sched_switch"),
+            "d/trace.sched_sched_switch.folded");
 }
 
 // main -> work (cpu) in pid 42, plus a few off_cpu samples.

@@ -95,9 +95,12 @@ Status check_events(const std::vector<TracepointName>& events) {
     ErrorCode code = fs.status().code() == ErrorCode::kPermissionDenied
                          ? ErrorCode::kPermissionDenied
                          : ErrorCode::kUnsupported;
-    return error(code, "--event needs tracefs, which is not mounted and could not be mounted: " +
-                           fs.status().message() +
-                           " (as root: mount -t tracefs nodev /sys/kernel/tracing)");
+    std::string message = "--event needs tracefs, which could not be found or mounted: " +
+                          fs.status().message();
+    if (message.find("mount -t tracefs") == std::string::npos) {
+      message += " (as root: mount -t tracefs nodev /sys/kernel/tracing)";
+    }
+    return error(code, std::move(message));
   }
   for (const TracepointName& e : events) {
     std::string spelled = e.system + ":" + e.name;

@@ -140,7 +140,10 @@ int run_record_trace(std::span<const std::string> args) {
       return c.exit_code;
     }
   }
-  if (Status s = check_events(o.events); !s.ok()) return report_failure(s);
+  if (Status s = check_events(o.events); !s.ok()) {
+    print_error(s.message());  // its own advice: tracefs, not perf_event_paranoid
+    return exit_code_for(s);
+  }
 
   // ---- the session
   LinuxSessionOptions session_options;
