@@ -99,7 +99,7 @@ std::unique_ptr<ExportMachine> build_machine() {
     }
     std::reverse(s.begin(), s.end());  // leaf side first
   }
-  m->reserve_samples(kSamples + kSamples / 10);
+  m->reserve_samples(kSamples);
   SampleKind cpu = m->sample_kind("cpu");
   for (std::size_t j = 0; j < kSamples; ++j) {
     std::size_t i = (j * 7919) % kStacks;
@@ -154,14 +154,24 @@ void run_export(benchmark::State& state, F&& export_once) {
     peak_extra = std::max(peak_extra, hwm > base ? hwm - base : 0);
   }
   state.counters["peak_MiB"] = static_cast<double>(peak_extra) / 1024.0;
+  std::uint64_t out_bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out_dir())) out_bytes += e.file_size();
+  std::filesystem::remove_all(out_dir());
+  std::filesystem::create_directories(out_dir());
+  state.counters["out_MiB"] = static_cast<double>(out_bytes) / (1024.0 * 1024.0);
   state.counters["samples"] = static_cast<double>(m.samples().size());
 }
 
 void BM_BuildMachine(benchmark::State& state) {
   for (auto _ : state) {
     auto m = build_machine();
-    state.counters["bytes_per_sample"] =
-        static_cast<double>(m->memory_bytes()) / static_cast<double>(m->samples().size());
+    double n = static_cast<double>(m->samples().size());
+    // The bounded part: compact samples plus the interned stacks they name.
+    state.counters["sample_and_stack_B_per_sample"] =
+        static_cast<double>(m->samples().capacity() * sizeof(ExportSample) +
+                            m->callstacks().memory_bytes()) / n;
+    // Everything, symbol names and per-address line tables included.
+    state.counters["total_B_per_sample"] = static_cast<double>(m->memory_bytes()) / n;
     state.counters["stacks"] = static_cast<double>(m->callstacks().size() - 1);
     state.counters["sample_bytes"] = static_cast<double>(sizeof(ExportSample));
   }
