@@ -1,0 +1,97 @@
+#include "one_collect/export_linux/linux_symbol_resolver.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "one_collect/symbols/perf_map.h"
+
+namespace one_collect {
+namespace {
+
+// An fd on /proc/<pid>/root (the process's view of the file system), or -1
+// for the host's root when the process is gone or pid is 0.
+int open_root(std::uint32_t pid) {
+  if (pid == 0) return -1;
+  std::string path = "/proc/" + std::to_string(pid) + "/root";
+  return ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+template <typename Lookup>
+void add_symbols(std::span<const std::uint64_t> addresses, Lookup&& lookup,
+                 std::vector<ExportResolvedSymbol>& out) {
+  std::uint64_t last_start = ~std::uint64_t{0};
+  for (std::uint64_t address : addresses) {
+    auto found = lookup(address);
+    if (!found) continue;
+    std::uint64_t start = address - found->offset;
+    if (start == last_start) continue;  // addresses are sorted: same symbol as before
+    last_start = start;
+    out.push_back(ExportResolvedSymbol{start, start + (found->size ? found->size : 1),
+                                       std::string(found->name), {}, 0});
+  }
+}
+
+}  // namespace
+
+Result<ModuleId> LinuxSymbolResolver::load(const SymbolQuery& query) {
+  int root = open_root(query.pid);
+  auto module = cache_.load(std::string(query.filename), root);
+  if (!module.ok() && root >= 0) module = cache_.load(std::string(query.filename), -1);
+  if (root >= 0) ::close(root);
+  return module;
+}
+
+Status LinuxSymbolResolver::resolve(const SymbolQuery& query,
+                                    std::span<const std::uint64_t> addresses,
+                                    std::vector<ExportResolvedSymbol>& symbols,
+                                    std::vector<ExportResolvedLine>& /*lines*/) {
+  switch (query.kind) {
+    case SymbolQuery::Kind::kFile: {
+      OC_ASSIGN_OR_RETURN(ModuleId module, load(query));
+      add_symbols(addresses,
+                  [&](std::uint64_t offset) { return cache_.resolve_file_offset(module, offset); },
+                  symbols);
+      return ok_status();
+    }
+    case SymbolQuery::Kind::kKernel: {
+      if (!kernel_tried_) {
+        kernel_tried_ = true;
+        auto read = KernelSymbols::read();
+        if (read.ok()) {
+          kernel_ = std::move(*read);
+        } else {
+          kernel_error_ = std::move(read).status();
+        }
+      }
+      if (!kernel_) return kernel_error_;
+      add_symbols(addresses, [&](std::uint64_t a) { return kernel_->lookup(a); }, symbols);
+      return ok_status();
+    }
+    case SymbolQuery::Kind::kAnonymous: {
+      int nspid = static_cast<int>(query.ns_pid != 0 ? query.ns_pid : query.pid);
+      auto map = PerfMap::read_for_process(static_cast<int>(query.pid), nspid);
+      if (!map.ok()) {
+        // The process may have exited: its map is still in the host's /tmp
+        // when it ran in our mount namespace. Accept only a root-owned file
+        // then, since the owner can no longer be checked against the process.
+        auto host = PerfMap::read_file("/tmp/perf-" + std::to_string(query.pid) + ".map", 0);
+        if (!host.ok()) return std::move(map).status();
+        map = std::move(host);
+      }
+      add_symbols(addresses, [&](std::uint64_t a) { return map->lookup(a); }, symbols);
+      return ok_status();
+    }
+  }
+  return error(ErrorCode::kInternal, "unknown symbol query kind");
+}
+
+std::optional<std::string> LinuxSymbolResolver::build_id(const SymbolQuery& query) {
+  if (query.kind != SymbolQuery::Kind::kFile) return std::nullopt;
+  auto module = load(query);
+  if (!module.ok()) return std::nullopt;
+  const ModuleSymbols* m = cache_.module(*module);
+  if (m == nullptr || m->build_id.empty()) return std::nullopt;
+  return m->build_id;
+}
+
+}  // namespace one_collect
