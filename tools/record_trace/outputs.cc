@@ -112,6 +112,8 @@ std::vector<SampleKind> kinds_to_export(const ExportMachine& machine, bool cpu_r
     if (std::find(kinds.begin(), kinds.end(), k) != kinds.end()) return;
     if (counts[k] != 0 || (requested && kinds.empty())) kinds.push_back(k);
   };
+  // What was asked for comes first (it gets the plain file name).
+  if (!cpu_requested && off_cpu_requested) add(off, true);
   add(cpu, cpu_requested);
   add(off, off_cpu_requested);
   for (std::size_t k = 0; k < counts.size(); ++k) add(static_cast<SampleKind>(k), false);

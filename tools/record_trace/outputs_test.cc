@@ -125,6 +125,8 @@ TEST_F(RecordTraceOutputs, KindsToExport) {
   build(both, true);
   SampleKind off = *both.find_sample_kind(kOffCpuKind);
   EXPECT_EQ(kinds_to_export(both, true, true), (std::vector<SampleKind>{0, off}));
+  // Only off-CPU asked for: it gets the main file even if cpu samples exist.
+  EXPECT_EQ(kinds_to_export(both, false, true), (std::vector<SampleKind>{off, 0}));
   // Nothing recorded: still one (empty) file of the requested kind.
   ExportMachine empty;
   EXPECT_EQ(kinds_to_export(empty, false, true), std::vector<SampleKind>{off});
