@@ -91,7 +91,8 @@ void BM_ExportMachineToSink(benchmark::State& state) {
   for (auto _ : state) {
     bytes = 0;
     NetTraceExportStats stats;
-    Status s = write_nettrace(m, std::make_unique<CountingSink>(bytes), {}, &stats, &options);
+    Status s = write_nettrace(m, std::make_unique<CountingSink>(bytes), {}, &stats,
+                              state.range(0) > 0 ? &options : nullptr);
     if (!s.ok()) state.SkipWithError(s.to_string().c_str());
   }
   state.counters["samples"] = static_cast<double>(kSamples);
