@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "one_collect/binary/elf_notes.h"
-#include "one_collect/binary/os_error.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 
@@ -56,7 +56,7 @@ bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t total) {
 
 Result<ElfFile> ElfFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return os_error(errno, "opening " + path);
+  if (fd < 0) return errno_status(errno, "opening " + path);
   auto result = open_fd(fd, path);
   ::close(fd);
   return result;
@@ -75,7 +75,7 @@ Result<ElfFile> ElfFile::open_in_root(int root_fd, const std::string& path) {
     // Old kernel: plain openat (absolute symlinks then resolve on the host).
     fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   }
-  if (fd < 0) return os_error(errno, "opening " + path + " in process root");
+  if (fd < 0) return errno_status(errno, "opening " + path + " in process root");
   auto result = open_fd(fd, path);
   ::close(fd);
   return result;
@@ -83,7 +83,7 @@ Result<ElfFile> ElfFile::open_in_root(int root_fd, const std::string& path) {
 
 Result<ElfFile> ElfFile::open_fd(int fd, std::string name) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return os_error(errno, "fstat " + name);
+  if (::fstat(fd, &st) != 0) return errno_status(errno, "fstat " + name);
   if (!S_ISREG(st.st_mode)) {
     return error(ErrorCode::kInvalidArgument, name + ": not a regular file");
   }
@@ -91,7 +91,7 @@ Result<ElfFile> ElfFile::open_fd(int fd, std::string name) {
   auto storage = std::make_shared<Storage>();
   std::size_t size = static_cast<std::size_t>(st.st_size);
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) return os_error(errno, "mmap " + name);
+  if (map == MAP_FAILED) return errno_status(errno, "mmap " + name);
   storage->map = map;
   storage->map_size = size;
   auto result = parse(std::move(storage), std::move(name));

@@ -6,7 +6,7 @@
 #include <bit>
 #include <cerrno>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 #include "one_collect/linux/procfs.h"
 
 namespace one_collect {

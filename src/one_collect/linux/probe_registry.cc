@@ -15,7 +15,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 namespace {

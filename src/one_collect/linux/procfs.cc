@@ -10,7 +10,7 @@
 #include <charconv>
 #include <optional>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 namespace {

@@ -12,7 +12,7 @@
 #include <dirent.h>
 #include <optional>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 namespace {

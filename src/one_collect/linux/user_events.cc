@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 #if __has_include(<linux/user_events.h>)
 #include <linux/user_events.h>

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 

@@ -7,7 +7,7 @@
 
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/binary/elf_notes.h"
-#include "one_collect/binary/os_error.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 
@@ -35,7 +35,7 @@ bool parse_hex(std::string_view s, std::uint64_t* out) {
 
 Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return os_error(errno, "opening " + path);
+  if (fd < 0) return errno_status(errno, "opening " + path);
   std::string out;
   char buf[65536];
   while (out.size() < max_bytes) {
@@ -44,7 +44,7 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_byt
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      return os_error(err, "reading " + path);
+      return errno_status(err, "reading " + path);
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "one_collect/binary/os_error.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 
@@ -100,7 +100,7 @@ PerfMap PerfMap::parse(std::string_view text, const PerfMapOptions& options) {
 Result<PerfMap> PerfMap::read_fd(int fd, const std::string& path, uid_t allowed_uid,
                                  const PerfMapOptions& options) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return os_error(errno, "fstat " + path);
+  if (::fstat(fd, &st) != 0) return errno_status(errno, "fstat " + path);
   if (!S_ISREG(st.st_mode)) {
     return error(ErrorCode::kPermissionDenied, path + ": not a regular file, refused");
   }
@@ -120,7 +120,7 @@ Result<PerfMap> PerfMap::read_fd(int fd, const std::string& path, uid_t allowed_
     ssize_t n = ::read(fd, text.data() + got, want - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return os_error(errno, "reading " + path);
+      return errno_status(errno, "reading " + path);
     }
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
@@ -144,7 +144,7 @@ Result<PerfMap> PerfMap::read_file(const std::string& path, uid_t allowed_uid,
     if (errno == ELOOP) {
       return error(ErrorCode::kPermissionDenied, path + ": is a symbolic link, refused");
     }
-    return os_error(errno, "opening " + path);
+    return errno_status(errno, "opening " + path);
   }
   auto r = read_fd(fd, path, allowed_uid, options);
   ::close(fd);
@@ -154,10 +154,10 @@ Result<PerfMap> PerfMap::read_file(const std::string& path, uid_t allowed_uid,
 Result<PerfMap> PerfMap::read_for_process(int pid, int nspid, const PerfMapOptions& options) {
   std::string proc = "/proc/" + std::to_string(pid);
   struct stat pst;
-  if (::stat(proc.c_str(), &pst) != 0) return os_error(errno, "stat " + proc);
+  if (::stat(proc.c_str(), &pst) != 0) return errno_status(errno, "stat " + proc);
   std::string root = proc + "/root";
   int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0) return os_error(errno, "opening " + root);
+  if (root_fd < 0) return errno_status(errno, "opening " + root);
   std::string rel = "tmp/perf-" + std::to_string(nspid) + ".map";
   std::string shown = root + "/" + rel;
   struct open_how how;
@@ -174,7 +174,7 @@ Result<PerfMap> PerfMap::read_for_process(int pid, int nspid, const PerfMapOptio
     if (err == ELOOP) {
       return error(ErrorCode::kPermissionDenied, shown + ": is a symbolic link, refused");
     }
-    return os_error(err, "opening " + shown);
+    return errno_status(err, "opening " + shown);
   }
   auto r = read_fd(fd, shown, pst.st_uid, options);
   ::close(fd);

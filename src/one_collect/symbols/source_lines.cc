@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
-#include "one_collect/binary/os_error.h"
+#include "one_collect/core/errno_status.h"
 #include "one_collect/symbols/demangle.h"
 
 namespace one_collect {
@@ -46,7 +46,7 @@ Result<SourceLines::Handle*> SourceLines::handle(const std::string& dwarf_file) 
   auto h = std::make_unique<Handle>();
   h->fd = ::open(dwarf_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (h->fd < 0) {
-    Status s = os_error(errno, "opening " + dwarf_file);
+    Status s = errno_status(errno, "opening " + dwarf_file);
     failed_[dwarf_file] = s;
     return s;
   }

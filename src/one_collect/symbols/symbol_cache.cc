@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "one_collect/binary/os_error.h"
+#include "one_collect/core/errno_status.h"
 
 namespace one_collect {
 
@@ -43,7 +43,7 @@ bool has_section(const ElfFile& f, std::string_view name) {
 
 Result<ModuleId> SymbolCache::load(const std::string& path, int root_fd) {
   int fd = open_file_in(root_fd, path);
-  if (fd < 0) return os_error(errno, "opening " + path);
+  if (fd < 0) return errno_status(errno, "opening " + path);
   auto r = load_fd(fd, path, root_fd);
   ::close(fd);
   return r;
@@ -51,7 +51,7 @@ Result<ModuleId> SymbolCache::load(const std::string& path, int root_fd) {
 
 Result<ModuleId> SymbolCache::load_fd(int fd, const std::string& path, int root_fd) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return os_error(errno, "fstat " + path);
+  if (::fstat(fd, &st) != 0) return errno_status(errno, "fstat " + path);
   auto key = std::make_pair(static_cast<std::uint64_t>(st.st_dev),
                             static_cast<std::uint64_t>(st.st_ino));
   if (auto it = by_inode_.find(key); it != by_inode_.end()) return it->second;

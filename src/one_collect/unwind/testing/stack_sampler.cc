@@ -16,7 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 #include "one_collect/linux/procfs.h"
 
 namespace one_collect::unwind::testing {

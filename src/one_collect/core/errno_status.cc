@@ -1,4 +1,4 @@
-#include "one_collect/linux/errno_status.h"
+#include "one_collect/core/errno_status.h"
 
 #include <cerrno>
 #include <cstring>
@@ -11,9 +11,12 @@ Status errno_status(int err, std::string_view what) {
     case EPERM:
     case EACCES: code = ErrorCode::kPermissionDenied; break;
     case ENOENT:
+    case ENOTDIR:
     case ESRCH: code = ErrorCode::kNotFound; break;
     case ENOSYS:
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOSYS
     case EOPNOTSUPP:
+#endif
     case ENODEV: code = ErrorCode::kUnsupported; break;
     case EINVAL: code = ErrorCode::kInvalidArgument; break;
     case EEXIST: code = ErrorCode::kAlreadyExists; break;

@@ -1,4 +1,5 @@
 // Turns a failed system call's errno into a Status a person can act on.
+// Used by every component that touches the OS (files, perf_events, procfs).
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 namespace one_collect {
 
 // "what: strerror(err)", with EPERM/EACCES mapped to kPermissionDenied,
-// ENOENT/ESRCH to kNotFound, ENOSYS/EOPNOTSUPP/ENODEV to kUnsupported,
+// ENOENT/ENOTDIR/ESRCH to kNotFound, ENOSYS/EOPNOTSUPP/ENODEV to kUnsupported,
 // EINVAL to kInvalidArgument, and anything else to kIo.
 Status errno_status(int err, std::string_view what);
 
