@@ -1,5 +1,7 @@
 #include "one_collect/linux/tracefs.h"
 
+#include "one_collect/linux/procfs.h"
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -48,25 +50,8 @@ bool is_dir(const std::string& path) {
 // some configurations, events/ never is).
 bool looks_like_tracefs(const std::string& dir) { return is_dir(dir + "/events"); }
 
-Result<std::string> read_whole_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_status(errno, "open " + path);
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return errno_status(err, "read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
+// Tracefs files are read like procfs ones: whole, retrying on EINTR.
+Result<std::string> read_whole_file(const std::string& path) { return read_proc_file(path); }
 
 // /proc/mounts escapes spaces and such in paths as \040-style octal.
 std::string unescape_mount_path(std::string_view s) {
