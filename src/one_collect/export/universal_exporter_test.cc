@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "one_collect/export/export_graph.h"
@@ -49,7 +51,13 @@ class FakeSession : public ExportSession {
     std::uint64_t t = 1000;
     for (int step = 0; !should_stop(); ++step) {
       if (step >= steps_) {
-        // Out of synthetic data: wait for the stop request like a real session.
+        // Out of synthetic data: say so once, then wait for the stop request
+        // like a real session.
+        if (step == steps_) {
+          std::lock_guard lock(fed_mutex_);
+          fed_ = true;
+          fed_cv_.notify_all();
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
@@ -81,10 +89,20 @@ class FakeSession : public ExportSession {
 
   SymbolResolver* symbol_resolver() override { return &resolver_; }
 
+  // Blocks until every synthetic step has been fed to the machine (no
+  // wall-clock guess: the collection thread may be slow to get a CPU).
+  void wait_until_fed() {
+    std::unique_lock lock(fed_mutex_);
+    fed_cv_.wait(lock, [&] { return fed_; });
+  }
+
   std::vector<std::string> log;
 
  private:
   int steps_;
+  std::mutex fed_mutex_;
+  std::condition_variable fed_cv_;
+  bool fed_ = false;
   const ExportSettings* settings_ = nullptr;
   std::optional<Writable<ExportMachine>> machine_;
   FakeResolver resolver_;
@@ -125,8 +143,8 @@ TEST(UniversalExporter, EndToEndWithBackgroundCollection) {
   auto machine = exporter.start_collection("session");
   ASSERT_TRUE(machine.ok()) << machine.status().to_string();
   EXPECT_TRUE(exporter.running());
-  // Let the fake produce its bursts; the thread stops when asked.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Let the fake produce all its bursts; the thread stops when asked.
+  fake->wait_until_fed();
   ASSERT_TRUE(exporter.stop_and_export().ok());
   EXPECT_FALSE(exporter.running());
 

@@ -31,6 +31,10 @@ Recording record(std::vector<std::string> command, bool off_cpu, CallstackMode m
   settings.set_callstack_mode(mode);
   LinuxSessionOptions options;
   options.command = std::move(command);
+  // Rings that hold a whole test recording (1.5 s at 1 kHz of 16 KiB stack
+  // copies is 24 MiB): zero loss must hold even when the consumer, slowed by
+  // ASan and a parallel test, gets no CPU for the whole run.
+  options.ring_bytes = 32u << 20;
   auto session = std::make_unique<LinuxExportSession>(options);
   Recording run;
   run.session = session.get();
