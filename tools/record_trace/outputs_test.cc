@@ -10,7 +10,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "one_collect/testing/privileged.h"
 #include "tools/record_trace/test_machine.h"
+#include "tools/record_trace/test_unprivileged.h"
 
 namespace one_collect::record_trace {
 namespace {
@@ -78,16 +80,105 @@ TEST_F(RecordTraceOutputs, MissingOrUnusableDirectoriesAreNamed) {
   std::ofstream(dir_ + "/file") << "x";
   plan = plan_outputs(dir_ + "/file/trace", {F::kPprof});
   ASSERT_FALSE(plan.ok());
-  EXPECT_THAT(plan.status().message(), HasSubstr("is not a directory"));
+  EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(), HasSubstr("cannot write '" + dir_ + "/file/trace'"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("'" + dir_ + "/file' is not a directory"));
 }
 
+// Root writes anywhere, so as root the check runs in a child that dropped
+// to nobody (test_unprivileged.h).
 TEST_F(RecordTraceOutputs, UnwritableDirectoryIsAPermissionError) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
-  fs::create_directory(dir_ + "/ro");
-  ::chmod((dir_ + "/ro").c_str(), 0555);
-  Result<OutputPlan> plan = plan_outputs(dir_ + "/ro", {F::kPprof});
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);  // nobody may look inside
+  ASSERT_TRUE(fs::create_directory(dir_ + "/ro"));
+  ASSERT_EQ(::chmod((dir_ + "/ro").c_str(), 0555), 0);
+  testing::UnprivilegedRun run = testing::run_unprivileged(
+      [&] { return plan_outputs(dir_ + "/ro", {F::kPprof}).status(); });
+  ASSERT_EQ(run.failure, "");
+  EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
+  EXPECT_THAT(run.status.message(),
+              HasSubstr("output directory '" + dir_ + "/ro' is not writable by this user"));
+
+  // A file path in it names the path given and the directory.
+  run = testing::run_unprivileged(
+      [&] { return plan_outputs(dir_ + "/ro/cpu.folded", {F::kFolded}).status(); });
+  ASSERT_EQ(run.failure, "");
+  EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
+  EXPECT_THAT(run.status.message(), HasSubstr("cannot write '" + dir_ + "/ro/cpu.folded'"));
+}
+
+// Writers rename a new file over the target; in a sticky directory (like
+// /tmp) only the file's or the directory's owner may do that.
+TEST_F(RecordTraceOutputs, AnotherUsersFileInAStickyDirectoryIsAPermissionError) {
+  OC_REQUIRE_ROOT();  // to own files as two users
+  ASSERT_EQ(::chmod(dir_.c_str(), 01777), 0);
+  std::ofstream(dir_ + "/theirs.folded") << "x";
+  std::ofstream(dir_ + "/ours.folded") << "x";
+  ASSERT_EQ(::chown((dir_ + "/ours.folded").c_str(), testing::kNobodyId, testing::kNobodyId), 0);
+  testing::UnprivilegedRun run = testing::run_unprivileged([&]() -> Status {
+    OC_RETURN_IF_ERROR(plan_outputs(dir_ + "/ours.folded", {F::kFolded}).status());
+    return plan_outputs(dir_ + "/theirs.folded", {F::kFolded}).status();
+  });
+  ASSERT_EQ(run.failure, "");
+  EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
+  EXPECT_THAT(run.status.message(), HasSubstr("'" + dir_ + "/theirs.folded' belongs to another "
+                                              "user in the sticky directory"));
+}
+
+// /proc passes access(W_OK) for root, yet takes no new file: found before
+// recording, not when the writers run.
+TEST_F(RecordTraceOutputs, ProcFilesAreRefused) {
+  Result<OutputPlan> plan = plan_outputs("/proc/version", {F::kNettrace});
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(plan.status().message(), HasSubstr("cannot write '/proc/version'"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("output directory '/proc'"));
+  if (::geteuid() == 0) {
+    EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(plan.status().message(), HasSubstr("does not accept new files"));
+  }
+  EXPECT_FALSE(plan_outputs("/proc", {F::kNettrace}).ok());
+  EXPECT_FALSE(plan_outputs("/proc/self/", {F::kFolded, F::kPprof}).ok());
+}
+
+TEST_F(RecordTraceOutputs, DevicesAndDirectoriesInTheWayAreRefused) {
+  // Renaming over /dev/null would replace the device with a file.
+  Result<OutputPlan> plan = plan_outputs("/dev/null", {F::kFolded});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(), HasSubstr("/dev/null"));
+  if (::geteuid() == 0) {
+    EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(plan.status().message(), HasSubstr("'/dev/null' is a character device"));
+  }
+
+  ASSERT_TRUE(fs::create_directory(dir_ + "/run1.pb.gz"));
+  plan = plan_outputs(dir_ + "/run1", {F::kFolded, F::kPprof});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(), HasSubstr("'" + dir_ + "/run1.pb.gz' is a directory"));
+
+  ASSERT_TRUE(fs::create_directory(dir_ + "/d"));
+  ASSERT_TRUE(fs::create_directory(dir_ + "/d/trace.folded"));
+  EXPECT_FALSE(plan_outputs(dir_ + "/d", {F::kFolded}).ok());
+}
+
+TEST_F(RecordTraceOutputs, ExistingFilesAndLinksMayBeReplaced) {
+  std::ofstream(dir_ + "/cpu.folded") << "old";
+  EXPECT_TRUE(plan_outputs(dir_ + "/cpu.folded", {F::kFolded}).ok());
+  // The link itself is replaced, never what it points to.
+  fs::create_symlink("/dev/null", dir_ + "/link.folded");
+  EXPECT_TRUE(plan_outputs(dir_ + "/link.folded", {F::kFolded}).ok());
+}
+
+TEST_F(RecordTraceOutputs, ProbesLeaveNoFileBehind) {
+  ASSERT_TRUE(plan_outputs(dir_, {F::kNettrace, F::kPprof}).ok());
+  ASSERT_TRUE(plan_outputs(dir_ + "/x.pb.gz", {F::kPprof}).ok());
+  // The named probe, used where the file system lacks O_TMPFILE.
+  ASSERT_TRUE(probe_new_file(dir_, /*allow_unnamed=*/false).ok());
+  EXPECT_TRUE(fs::is_empty(dir_));
+  if (::geteuid() == 0) {
+    Status proc = probe_new_file("/proc", /*allow_unnamed=*/false);
+    EXPECT_EQ(proc.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(proc.message(), HasSubstr("output directory '/proc' does not accept new files"));
+  }
 }
 
 TEST_F(RecordTraceOutputs, PathForKind) {
