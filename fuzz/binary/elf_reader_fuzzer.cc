@@ -1,7 +1,7 @@
 // Feeds arbitrary bytes to the ELF reader and the symbol-table builder.
 // Seed: corpus/elf_reader_fuzzer/tiny_static.elf, built from seed_tiny.c with
-//   gcc -O1 -nostdlib -static -Wl,-n -Wl,--build-id \
-//       -fno-asynchronous-unwind-tables -o tiny seed_tiny.c
+//   gcc -O1 -nostdlib -static -Wl,-n -Wl,--build-id
+//       -fno-asynchronous-unwind-tables -o tiny seed_tiny.c   (one command)
 //   objcopy --add-gnu-debuglink=tiny tiny tiny_static.elf
 #include <cstddef>
 #include <cstdint>
