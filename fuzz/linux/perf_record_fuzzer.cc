@@ -1,12 +1,13 @@
 // libFuzzer target for the perf record parser: arbitrary bytes as records
-// under an attribute layout also chosen by the input. Exercises the sample
+// under an attribute layout also chosen by the input (perf_record_framing.h;
+// seeds: real records from perf_record_corpus_writer). Exercises the sample
 // walker, the kernel record events, the stream walk, the time merge and the
 // stack cutter. Any out-of-bounds read, crash or hang is a bug.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
+#include "perf_record_framing.h"
 #include "one_collect/linux/perf_record_parser.h"
 #include "one_collect/linux/perf_ring.h"
 #include "one_collect/linux/perf_time_merge.h"
@@ -14,21 +15,10 @@
 using namespace one_collect;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 24) return 0;
-  std::uint64_t sample_type, read_format, regs;
-  std::memcpy(&sample_type, data, 8);
-  std::memcpy(&read_format, data + 8, 8);
-  std::memcpy(&regs, data + 16, 8);
-  data += 24;
-  size -= 24;
-
-  SampleLayout layout;
-  layout.sample_type = sample_type & ((std::uint64_t{1} << 25) - 1);
-  layout.read_format = read_format & 0x1F;
-  layout.regs_user_mask = regs;
-  layout.regs_intr_mask = regs >> 7;
-  layout.branch_sample_type = (read_format & 0x20) ? PERF_SAMPLE_BRANCH_HW_INDEX : 0;
-  layout.sample_id_all = (read_format & 0x40) != 0;
+  if (size < fuzz::kLayoutHeaderBytes) return 0;
+  const SampleLayout layout = fuzz::decode_layout_header(data);
+  data += fuzz::kLayoutHeaderBytes;
+  size -= fuzz::kLayoutHeaderBytes;
 
   PerfRecordParser parser;
   const SampleLayout* l = parser.add_layout(layout);
@@ -65,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return ok_status();
     });
   }
-  parser.add_id(1, l, &sample, false);
-  parser.add_id(2, l, &raw, true);
+  parser.add_id(fuzz::kSampleId, l, &sample, false);
+  parser.add_id(fuzz::kRawId, l, &raw, true);
 
   ByteSpan bytes(data, size);
   (void)parser.parse_stream(bytes, 0);
