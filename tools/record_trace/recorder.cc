@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -82,8 +84,10 @@ int report_failure(const Status& status) {
 
 ExportSettings make_settings(const RecordOptions& o) {
   ExportSettings s;
-  s.enable_cpu_sampling(o.cpu_sampling());
   (void)s.set_cpu_sampling_frequency(o.frequency_hz);  // range checked by the parser
+  // After the frequency, which turns sampling on: --off-cpu or --event alone
+  // record no CPU samples.
+  s.enable_cpu_sampling(o.cpu_sampling());
   switch (o.callstacks) {
     case Callstacks::kDwarf: s.set_callstack_mode(CallstackMode::kDwarf); break;
     case Callstacks::kFramePointer: s.set_callstack_mode(CallstackMode::kFramePointer); break;
@@ -150,10 +154,16 @@ int run_record_trace(std::span<const std::string> args) {
   session_options.command = o.command;
   session_options.ring_bytes = o.buffer_bytes;
   session_options.stack_size = o.stack_size;
+  // errno of the first failed write of --live output (EPIPE: the reader,
+  // e.g. `head`, went away; SIGPIPE is ignored). It stops the recording.
+  int live_error = 0;
   if (o.live) {
-    session_options.live_output = [](std::string_view line) {
-      std::fwrite(line.data(), 1, line.size(), stdout);
-      std::fputc('\n', stdout);
+    session_options.live_output = [&live_error](std::string_view line) {
+      if (live_error != 0) return;
+      if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() ||
+          std::fputc('\n', stdout) == EOF) {
+        live_error = errno != 0 ? errno : EIO;
+      }
     };
   }
   auto session_owner = std::make_unique<LinuxExportSession>(std::move(session_options));
@@ -165,7 +175,10 @@ int run_record_trace(std::span<const std::string> args) {
   Clock::time_point collection_end{};
   Clock::time_point export_end{};
   std::string command_line = "record-trace " + join(args);
+  // Set once the session started (a later failure is a runtime error).
+  bool recording_started = false;
   exporter.add_parsed_hook([&](ExportMachine& m) {
+    recording_started = true;
     m.metadata().command_line = command_line;
     return ok_status();
   });
@@ -180,17 +193,21 @@ int run_record_trace(std::span<const std::string> args) {
 
   const bool status_line = !o.live && !o.quiet && ::isatty(STDERR_FILENO);
   const Clock::time_point start = Clock::now();
-  const auto deadline =
-      o.duration_s ? start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(*o.duration_s))
-                   : Clock::time_point::max();
+  // --duration counts from the first round, once the session is set up, so
+  // a slow start (many processes to read) does not shorten the recording.
+  Clock::time_point deadline = Clock::time_point::max();
   Clock::time_point next_status = start;
   bool announced = false;
   auto should_stop = [&]() -> bool {
     Clock::time_point now = Clock::now();
     collection_end = now;
+    recording_started = true;
     if (!announced) {
       announced = true;
+      if (o.duration_s) {
+        deadline = now + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(*o.duration_s));
+      }
       if (!o.quiet) {
         std::string what = !o.command.empty() ? "'" + join(o.command) + "' until it exits"
                            : o.pids.empty()   ? std::string("the whole machine")
@@ -201,6 +218,9 @@ int run_record_trace(std::span<const std::string> args) {
       }
     }
     if (g_signals != 0 || now >= deadline) return true;
+    // Each round's lines reach the reader now, and a closed pipe is seen.
+    if (o.live && live_error == 0 && std::fflush(stdout) != 0) live_error = errno ? errno : EIO;
+    if (live_error != 0) return true;
     if (status_line && now >= next_status) {
       next_status = now + std::chrono::milliseconds(250);
       LinuxSessionProgress p = session->progress();
@@ -217,6 +237,12 @@ int run_record_trace(std::span<const std::string> args) {
   g_session.store(nullptr, std::memory_order_relaxed);
   if (status_line) std::fputs("\r\033[K", stderr);
   if (g_signals != 0 && !o.quiet) std::fputs("record-trace: stopped, exporting\n", stderr);
+  if (live_error == EPIPE) {
+    if (!o.quiet) std::fputs("record-trace: standard output closed; stopped, exporting\n", stderr);
+  } else if (live_error != 0) {
+    print_error(std::string("writing --live output: ") + std::strerror(live_error) +
+                "; stopped, exporting");
+  }
   double wall = std::chrono::duration<double>(collection_end - start).count();
 
   for (const std::string& note : session->notes()) {
@@ -228,8 +254,9 @@ int run_record_trace(std::span<const std::string> args) {
       std::fprintf(stderr, "  wrote %s (%s)\n", f.path.c_str(), human_bytes(f.bytes).c_str());
     }
     int code = report_failure(status);
-    // An export failure is a runtime error whatever the writer's code says.
-    return written.empty() && code != kExitRuntime ? code : kExitRuntime;
+    // Once recording ran, a failure (e.g. the output directory removed
+    // meanwhile) is a runtime error whatever the writer's code says.
+    return recording_started ? kExitRuntime : code;
   }
 
   RecordingFacts facts;
@@ -247,6 +274,9 @@ int run_record_trace(std::span<const std::string> args) {
     }
     if (!o.quiet) {
       for (SampleKind kind : kinds_to_export(m, cpu, o.off_cpu)) {
+        // Tracepoint records carry no stack: no functions to rank.
+        std::string_view name = m.sample_kind_name(kind);
+        if (name != kCpuKind && name != kOffCpuKind) continue;
         HotFunctions hot = hottest_functions(m, kind, 10);
         if (hot.samples == 0) continue;
         out += '\n';
@@ -257,6 +287,7 @@ int run_record_trace(std::span<const std::string> args) {
   std::fputs(out.c_str(), stdout);
   std::fflush(stdout);
 
+  if (live_error != 0 && live_error != EPIPE) return kExitRuntime;
   if (!o.command.empty()) {
     if (std::optional<int> code = session->command_exit_code()) return *code;
   }
