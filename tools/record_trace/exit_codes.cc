@@ -8,10 +8,12 @@ constexpr ExitCodeDoc kDocs[] = {
     {kExitRuntime, "collection or export failed (the message says why)"},
     {kExitUsage,
      "usage error: unknown option or format, bad number, unknown event or pid, missing output "
-     "directory"},
+     "directory, an output path that cannot be written (a parent that is a file, /proc, a "
+     "device)"},
     {kExitPermission,
      "not permitted: perf_events or tracefs refused (run as root, grant CAP_PERFMON or "
-     "CAP_SYS_ADMIN, or lower kernel.perf_event_paranoid)"},
+     "CAP_SYS_ADMIN, or lower kernel.perf_event_paranoid), or an output directory this user "
+     "may not write"},
     {kExitUnsupported,
      "not available: scripting (not implemented yet), tracefs that cannot be mounted, or a "
      "kernel without perf_events"},

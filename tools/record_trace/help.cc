@@ -45,8 +45,9 @@ constexpr std::string_view kDescription[] = {
     "machine and writes trace.nettrace into the current directory. With a command after --, "
     "it launches the command, records it and its children until it exits, and exits with the "
     "command's exit status. Otherwise it records until --duration passes or Ctrl-C (or "
-    "SIGTERM): both stop cleanly and still write every file; a second Ctrl-C aborts without "
-    "writing.",
+    "SIGTERM or SIGHUP): these stop cleanly and still write every file; a second Ctrl-C "
+    "aborts without writing. An output that cannot be written is reported before recording "
+    "starts.",
     "While recording, a status line on standard error (when it is a terminal) shows the "
     "elapsed time, samples, lost samples and processes seen. At the end a summary lists the "
     "samples, losses, duration and files written with their sizes, then the ten hottest "

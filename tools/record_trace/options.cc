@@ -206,7 +206,9 @@ const OptionSpec kTable[] = {
      "", &apply_event},
     {"live", 0, ValueKind::kFlag, "", false,
      "Print each sample and event on standard output as it arrives (time, cpu, command, "
-     "pid/tid, kind, address; events with their fields). Turns off the status line.",
+     "pid/tid, kind, address; events with their fields). Turns off the status line. When "
+     "the reader goes away (e.g. | head), recording stops as with Ctrl-C: the files are "
+     "written and the exit status is 0.",
      "", [](RecordOptions& o, std::string_view) { o.live = true; return ok_status(); }},
     {"script", 0, ValueKind::kText, "CODE", false,
      "Process events with a script. Not available yet: record-trace stops with exit status 4.",
