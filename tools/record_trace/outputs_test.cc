@@ -140,7 +140,8 @@ TEST_F(RecordTraceOutputs, ProcFilesAreRefused) {
 }
 
 TEST_F(RecordTraceOutputs, DevicesAndDirectoriesInTheWayAreRefused) {
-  // Renaming over /dev/null would replace the device with a file.
+  // Renaming over /dev/null would replace the device with a file. (Only
+  // planned here: nothing is written.)
   Result<OutputPlan> plan = plan_outputs("/dev/null", {F::kFolded});
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(), HasSubstr("/dev/null"));
@@ -148,6 +149,12 @@ TEST_F(RecordTraceOutputs, DevicesAndDirectoriesInTheWayAreRefused) {
     EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_THAT(plan.status().message(), HasSubstr("'/dev/null' is a character device"));
   }
+
+  ASSERT_EQ(::mkfifo((dir_ + "/pipe.folded").c_str(), 0644), 0);
+  plan = plan_outputs(dir_ + "/pipe.folded", {F::kFolded});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(), HasSubstr("'" + dir_ + "/pipe.folded' is a named pipe"));
 
   ASSERT_TRUE(fs::create_directory(dir_ + "/run1.pb.gz"));
   plan = plan_outputs(dir_ + "/run1", {F::kFolded, F::kPprof});
