@@ -1,5 +1,8 @@
 #include "one_collect/core/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace one_collect {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -39,6 +42,13 @@ Status Status::with_context(std::string_view context) && {
   message += detail_->message;
   detail_->message = std::move(message);
   return std::move(*this);
+}
+
+void die_on_error_result(const Status& status) {
+  std::string text = status.to_string();
+  std::fprintf(stderr, "one_collect: Result::value() on an error: %s\n", text.c_str());
+  std::fflush(stderr);
+  std::abort();
 }
 
 }  // namespace one_collect

@@ -76,7 +76,13 @@ inline Status error(ErrorCode code, std::string message) {
   return Status(code, std::move(message));
 }
 
-// A value or an error. Access the value only after checking ok().
+// Prints "Result::value() on an error: <code>: <message>" to stderr and
+// aborts. Reading the value of a failed Result is a bug in the caller; a
+// loud stop naming the error beats reading an empty optional.
+[[noreturn]] void die_on_error_result(const Status& status);
+
+// A value or an error. Access the value only after checking ok(): value(),
+// `*` and `->` on an error abort with the error's message.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -92,17 +98,27 @@ class [[nodiscard]] Result {
   const Status& status() const& { return status_; }
   Status status() && { return std::move(status_); }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
 
   T value_or(T fallback) const& { return ok() ? *value_ : std::move(fallback); }
 
  private:
+  // One predictable branch; the failure path is out of line.
+  T& checked() {
+    if (!status_.ok()) [[unlikely]] die_on_error_result(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!status_.ok()) [[unlikely]] die_on_error_result(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -50,5 +50,27 @@ TEST(ResultTest, OkStatusIsNotAValue) {
   EXPECT_EQ(r.status().code(), ErrorCode::kInternal);
 }
 
+// Reading the value of a failed Result is a caller bug: it stops the program
+// with the error's message instead of reading an empty optional.
+TEST(ResultDeathTest, ValueOfAnErrorAbortsWithItsMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Result<int> bad = error(ErrorCode::kNotFound, "no such field 'pid'");
+  EXPECT_DEATH((void)bad.value(),
+               "Result::value\\(\\) on an error: not found: no such field 'pid'");
+  EXPECT_DEATH((void)*bad, "not found: no such field 'pid'");
+  EXPECT_DEATH((void)std::move(bad).value(), "no such field 'pid'");
+  Result<std::string> text = error(ErrorCode::kMalformed, "bad text");
+  EXPECT_DEATH((void)text->size(), "malformed: bad text");
+  const Result<std::string>& view = text;
+  EXPECT_DEATH((void)view.value(), "malformed: bad text");
+}
+
+TEST(ResultTest, ValueOfASuccessIsTheValue) {
+  Result<std::string> r = std::string("abc");
+  EXPECT_EQ(r.value(), "abc");
+  EXPECT_EQ(r->size(), 3u);
+  EXPECT_EQ(std::move(r).value(), "abc");
+}
+
 }  // namespace
 }  // namespace one_collect
