@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "one_collect/intern/hash.h"
+#include "one_collect/core/hash.h"
 
 namespace one_collect {
 
@@ -123,9 +123,7 @@ class FlatMap128 {
     std::uint64_t b;
     std::uint32_t value;
   };
-  static std::uint64_t hash(std::uint64_t a, std::uint64_t b) {
-    return hash_mix(a ^ hash_mix(b + 0x9E3779B97F4A7C15ULL));
-  }
+  static std::uint64_t hash(std::uint64_t a, std::uint64_t b) { return hash_pair(a, b); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{kEmpty, kEmpty, 0});

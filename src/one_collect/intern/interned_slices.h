@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "one_collect/intern/hash.h"
+#include "one_collect/core/hash.h"
 #include "one_collect/intern/huge_page_allocator.h"
 
 namespace one_collect {

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string>
 
+#include "one_collect/core/hash.h"
+
 namespace one_collect {
 namespace {
 
@@ -20,13 +22,6 @@ void add(Event& event, const char* name, const char* type, std::uint32_t offset,
   // The formats are ours and fixed: a failure is a programming error caught
   // by the tests (every kernel event's format is checked there).
   if (field.ok()) (void)event.format().add_field(std::move(field).value());
-}
-
-std::uint64_t hash_id(std::uint64_t id) {
-  id ^= id >> 33;
-  id *= 0xff51afd7ed558ccdULL;
-  id ^= id >> 33;
-  return id;
 }
 
 }  // namespace
@@ -162,7 +157,7 @@ void PerfRecordParser::add_id(std::uint64_t id, const SampleLayout* layout, Even
     }
   }
   std::size_t mask = table_.size() - 1;
-  for (std::size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = hash_mix(id) & mask;; i = (i + 1) & mask) {
     IdEntry& e = table_[i];
     if (!e.used || e.id == id) {
       if (!e.used) ++table_count_;
@@ -181,7 +176,7 @@ const PerfRecordParser::IdEntry* PerfRecordParser::find_id(std::uint64_t id) con
 
 const PerfRecordParser::IdEntry* PerfRecordParser::find_id_slow(std::uint64_t id) const {
   std::size_t mask = table_.size() - 1;
-  for (std::size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = hash_mix(id) & mask;; i = (i + 1) & mask) {
     const IdEntry& e = table_[i];
     if (!e.used) return nullptr;
     if (e.id == id) return &e;

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "one_collect/binary/elf_file.h"
+#include "one_collect/core/hash.h"
 #include "one_collect/core/status.h"
 
 namespace one_collect {
@@ -35,8 +36,7 @@ struct FileKey {
 
 struct FileKeyHash {
   std::size_t operator()(const FileKey& k) const {
-    std::size_t h = std::hash<std::uint64_t>()(k.dev * 0x9e3779b97f4a7c15ull ^ k.ino);
-    return h ^ std::hash<std::string>()(k.build_id);
+    return hash_pair(hash_pair(k.dev, k.ino), hash_bytes(k.build_id.data(), k.build_id.size()));
   }
 };
 

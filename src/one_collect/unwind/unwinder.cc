@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "one_collect/core/hash.h"
 #include "one_collect/unwind/dwarf_expr.h"
 
 namespace one_collect::unwind {
@@ -33,8 +34,8 @@ Unwinder::~Unwinder() { delete[] slots_; }
 
 CfiLookup Unwinder::cached_row(const FileUnwindInfo& info, std::uint64_t vaddr, const Row*& row) {
   ++stats_.lookups;
-  std::uint64_t h = (vaddr ^ (reinterpret_cast<std::uintptr_t>(&info) >> 4)) * 0x9e3779b97f4a7c15ull;
-  Slot& s = slots_[h >> 55];  // 512 slots
+  std::uint64_t h = hash_mix(vaddr ^ (reinterpret_cast<std::uintptr_t>(&info) >> 4));
+  Slot& s = slots_[h % kCacheSlots];
   if (s.file == &info && s.vaddr == vaddr) {
     ++stats_.hits;
   } else {

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "one_collect/core/hash.h"
+
 namespace one_collect::nettrace {
 namespace {
 
@@ -64,28 +66,6 @@ inline void put_string(std::vector<std::uint8_t>& out, std::string_view text) {
 
 inline std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-
-inline std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-std::uint64_t hash_bytes(std::span<const std::uint8_t> bytes) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ bytes.size();
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, bytes.data() + i, 8);
-    h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
-  }
-  std::uint64_t tail = 0;
-  for (std::size_t k = 0; i < bytes.size(); ++i, ++k) tail |= std::uint64_t{bytes[i]} << (8 * k);
-  return mix(h ^ tail);
 }
 
 bool is_scalar(TypeCode t) {
@@ -247,11 +227,11 @@ PayloadEncoder& PayloadEncoder::short_utf8(std::string_view text) {
 std::uint32_t NetTraceWriter::SegmentTable::intern(std::span<const std::uint8_t> bytes,
                                                    bool size_prefix) {
   if ((count_ + 1) * 10 >= slots_.size() * 7) grow();
-  std::uint64_t h = hash_bytes(bytes);
+  std::uint64_t h = hash_bytes(bytes.data(), bytes.size());
   std::uint32_t tag = static_cast<std::uint32_t>(h >> 32) | 1u;
   std::size_t mask = slots_.size() - 1;
   std::size_t prefix = size_prefix ? 4 : 0;
-  for (std::size_t i = mix(tag) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = hash_mix(tag) & mask;; i = (i + 1) & mask) {
     std::uint64_t slot = slots_[i];
     if (slot == 0) {
       if (size_prefix) put<std::uint32_t>(body_, static_cast<std::uint32_t>(bytes.size()));
@@ -282,7 +262,7 @@ void NetTraceWriter::SegmentTable::grow() {
   // re-hashing their bytes.
   for (std::uint64_t slot : old) {
     if (slot == 0) continue;
-    std::size_t i = mix(slot >> 32) & mask;
+    std::size_t i = hash_mix(slot >> 32) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = slot;
   }

@@ -1,5 +1,8 @@
-// A fast 64-bit hash for interning keys (not for untrusted adversarial input
-// where flooding matters; table growth bounds the damage anyway).
+// The one 64-bit hash of one_collect, for hash tables and caches keyed by
+// addresses, ids and byte strings (interning, export maps, nettrace
+// segments, record ids, unwind caches). Fast rather than keyed: not for
+// adversarial flooding (table growth bounds the damage anyway). Every table
+// takes its slot from the low bits, so the mix must avalanche fully.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +11,8 @@
 
 namespace one_collect {
 
+// MurmurHash3's 64-bit finaliser: every input bit flips each output bit
+// with probability ~1/2.
 inline std::uint64_t hash_mix(std::uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
@@ -15,6 +20,11 @@ inline std::uint64_t hash_mix(std::uint64_t x) {
   x *= 0xc4ceb9fe1a85ec53ULL;
   x ^= x >> 33;
   return x;
+}
+
+// Two words (a 128-bit key, or a hash combined with another value).
+inline std::uint64_t hash_pair(std::uint64_t a, std::uint64_t b) {
+  return hash_mix(a ^ hash_mix(b + 0x9E3779B97F4A7C15ULL));
 }
 
 // Words are folded with a multiply-rotate step, two lanes at a time so the
