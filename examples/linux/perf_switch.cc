@@ -13,26 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "one_collect/core/strings.h"
 #include "one_collect/linux/perf_session.h"
 
 using namespace one_collect;
 
 namespace {
 
-std::string json_escape(std::string_view s) {
+// A JSON string literal, quotes included.
+std::string json_string(std::string_view s) {
   std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
+  append_json_string(out, s);
   return out;
 }
 
@@ -94,10 +85,10 @@ int main(int argc, char** argv) {
       if (r.valid && r.tid == tid && tid != 0) {
         auto it = names.find(tid);
         std::fprintf(out,
-                     "%s{\"name\":\"%s\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+                     "%s{\"name\":%s,\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
                      "\"dur\":%.3f,\"args\":{\"cpu\":%u}}",
                      first ? "" : ",\n",
-                     json_escape(it == names.end() ? std::to_string(tid) : it->second.second).c_str(),
+                     json_string(it == names.end() ? std::to_string(tid) : it->second.second).c_str(),
                      pid, tid, static_cast<double>(r.since - first_time) / 1e3,
                      static_cast<double>(time - r.since) / 1e3, cpu);
         first = false;
@@ -117,8 +108,8 @@ int main(int argc, char** argv) {
   (void)session.stop();
   for (const auto& [tid, who] : names) {
     std::fprintf(out, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-                      "\"args\":{\"name\":\"%s\"}}",
-                 first ? "" : ",\n", who.first, tid, json_escape(who.second).c_str());
+                      "\"args\":{\"name\":%s}}",
+                 first ? "" : ",\n", who.first, tid, json_string(who.second).c_str());
     first = false;
   }
   std::fprintf(out, "\n]}\n");

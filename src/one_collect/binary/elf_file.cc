@@ -15,6 +15,7 @@
 
 #include "one_collect/binary/elf_notes.h"
 #include "one_collect/core/errno_status.h"
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 
@@ -322,17 +323,6 @@ Result<ElfDebugLink> ElfFile::debug_link() const {
   link.name.assign(p, len);
   link.crc = *crc;
   return link;
-}
-
-std::string to_hex(ByteSpan bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
 }
 
 std::uint32_t gnu_debuglink_crc32(ByteSpan bytes, std::uint32_t crc) {

@@ -152,9 +152,6 @@ class ElfFile {
   std::vector<std::uint8_t> build_id_;
 };
 
-// Lower-case hex of arbitrary bytes.
-std::string to_hex(ByteSpan bytes);
-
 // CRC-32 as used by .gnu_debuglink (the zlib/IEEE polynomial, reflected).
 std::uint32_t gnu_debuglink_crc32(ByteSpan bytes, std::uint32_t crc = 0);
 

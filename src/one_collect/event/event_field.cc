@@ -2,16 +2,11 @@
 
 #include <array>
 #include <cctype>
-#include <charconv>
+
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool consume_prefix(std::string_view& s, std::string_view prefix) {
   if (s.substr(0, prefix.size()) != prefix) return false;
@@ -161,11 +156,7 @@ Result<EventField> EventField::create(std::string name, std::string type_name,
     if (open == std::string_view::npos) return fail("unbalanced ']'");
     has_array_suffix = true;
     std::string_view count = trim(type.substr(open + 1, type.size() - open - 2));
-    if (!count.empty()) {
-      std::uint32_t n = 0;
-      auto [ptr, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
-      if (ec == std::errc() && ptr == count.data() + count.size()) array_count = n;
-    }
+    array_count = parse_decimal<std::uint32_t>(count);
     type = trim(type.substr(0, open));
   }
 

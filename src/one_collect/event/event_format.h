@@ -121,13 +121,4 @@ Result<T> EventFormat::get_slow(EventFieldRef ref, ByteSpan data) const {
   return *value;
 }
 
-// UTF-8 validation (rejects overlongs, surrogates, values past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-// Appends the UTF-8 encoding of little-endian UTF-16 bytes; unpaired
-// surrogates become U+FFFD. Returns false for an odd byte count.
-bool append_utf16le_as_utf8(ByteSpan utf16le, std::string& out);
-// UTF-8 to UTF-16LE bytes (surrogate pairs for characters past U+FFFF).
-// Returns false on invalid UTF-8.
-bool utf8_to_utf16le(std::string_view utf8, std::string& out_bytes);
-
 }  // namespace one_collect

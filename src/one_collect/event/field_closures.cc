@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 namespace {
@@ -29,22 +30,14 @@ bool is_numeric_op(CompareOp op) {
          op == CompareOp::kLe || op == CompareOp::kGt || op == CompareOp::kGe;
 }
 
+// An optional '-', then decimal or 0x-prefixed hex.
 template <typename T>
 std::optional<T> parse_integer(std::string_view text) {
-  int base = 10;
-  bool negative = false;
-  if (!text.empty() && text.front() == '-') {
-    negative = true;
-    text.remove_prefix(1);
-  }
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return std::nullopt;
-  std::uint64_t magnitude = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  std::optional<std::uint64_t> parsed = parse_number(text);
+  if (!parsed) return std::nullopt;
+  std::uint64_t magnitude = *parsed;
   if constexpr (std::is_signed_v<T>) {
     if (negative) {
       if (magnitude > static_cast<std::uint64_t>(INT64_MAX) + 1) return std::nullopt;
@@ -94,14 +87,6 @@ bool text_matches(ByteSpan haystack, CompareOp op, std::string_view needle, std:
   }
 }
 
-void append_hex(ByteSpan bytes, std::string& out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (auto b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-}
-
 void append_number(const EventField& f, ByteSpan element, std::string& out) {
   char buffer[40];
   int n = 0;
@@ -145,7 +130,7 @@ void write_value(const EventFormat& format, EventFieldRef ref, ByteSpan data, st
   } else if (f.kind == ValueKind::kUtf16) {
     if (!append_utf16le_as_utf8(*bytes, out)) out += "<error: odd-length UTF-16>";
   } else if (f.kind == ValueKind::kBytes) {
-    append_hex(*bytes, out);
+    append_hex(out, *bytes);
   } else if (!f.is_array) {
     append_number(f, *bytes, out);
   } else {

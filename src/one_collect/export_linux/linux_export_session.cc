@@ -15,6 +15,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "one_collect/core/strings.h"
 #include "one_collect/event/field_closures.h"
 #include "one_collect/export_linux/linux_symbol_resolver.h"
 #include "one_collect/linux/perf_session.h"
@@ -52,16 +53,6 @@ std::span<const std::uint64_t> as_u64s(ByteSpan bytes, std::vector<std::uint64_t
   scratch.resize(n);
   std::memcpy(scratch.data(), bytes.data(), n * 8);
   return scratch;
-}
-
-std::string hex(ByteSpan bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
 }
 
 // Finds an executable the way execvp would, so "command not found" is an
@@ -266,7 +257,7 @@ Status LinuxExportSession::start(std::string_view name, const ExportSettings& se
       auto bytes = f.get_data(mm.build_id, d.event_data);
       if (size.ok() && bytes.ok() && *size <= bytes->size()) {
         ev.build_id = bytes->first(*size);
-        build_id = hex(ev.build_id);
+        build_id = to_hex(ev.build_id);
       }
     } else {
       auto maj = f.get_u32(mm.maj, d.event_data);

@@ -81,16 +81,16 @@ void build(const ExportMachine& machine, std::string& out, AtomicFile* file) {
     if (named_pids.insert(key.first).second) {
       begin_event();
       out += "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":";
-      append_u64(out, key.first);
+      append_decimal(out, key.first);
       out += ",\"tid\":0,\"args\":{\"name\":";
       append_json_string(out, comm.empty() ? std::string_view("[unknown]") : comm);
       out += "}}";
     }
     begin_event();
     out += "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":";
-    append_u64(out, key.first);
+    append_decimal(out, key.first);
     out += ",\"tid\":";
-    append_u64(out, key.second);
+    append_decimal(out, key.second);
     out += ",\"args\":{\"name\":";
     append_json_string(out, std::string(comm) + " " + std::to_string(key.second));
     out += "}}";
@@ -121,9 +121,9 @@ void build(const ExportMachine& machine, std::string& out, AtomicFile* file) {
         out += frame_json[nodes[sl.node].frame];
       }
       out += ",\"pid\":";
-      append_u64(out, key.first);
+      append_decimal(out, key.first);
       out += ",\"tid\":";
-      append_u64(out, key.second);
+      append_decimal(out, key.second);
       out += ",\"ts\":";
       append_ts(sl.time);
       if (sl.duration) {
@@ -137,11 +137,11 @@ void build(const ExportMachine& machine, std::string& out, AtomicFile* file) {
         out += ",\"s\":\"t\"";
       }
       out += ",\"sf\":\"";
-      append_u64(out, sl.node);
+      append_decimal(out, sl.node);
       out += "\",\"args\":{\"cpu\":";
-      append_u64(out, s.cpu);
+      append_decimal(out, s.cpu);
       out += ",\"value\":";
-      append_u64(out, machine.sample_magnitude(s));
+      append_decimal(out, machine.sample_magnitude(s));
       out += "}}";
       spill();
     }
@@ -150,12 +150,12 @@ void build(const ExportMachine& machine, std::string& out, AtomicFile* file) {
   for (std::uint32_t n = 1; n < nodes.size(); ++n) {
     if (n > 1) out.push_back(',');
     out += "\n\"";
-    append_u64(out, n);
+    append_decimal(out, n);
     out += "\":{\"name\":";
     out += frame_json[nodes[n].frame];
     if (nodes[n].parent != ExportGraph::kRoot) {
       out += ",\"parent\":\"";
-      append_u64(out, nodes[n].parent);
+      append_decimal(out, nodes[n].parent);
       out.push_back('"');
     }
     out.push_back('}');

@@ -26,7 +26,7 @@ void append_folded_to(const ExportGraph& graph, std::string& out, AtomicFile* fi
       out += names[nodes[*it].frame];
     }
     out.push_back(' ');
-    append_u64(out, nodes[n].exclusive);
+    append_decimal(out, nodes[n].exclusive);
     out.push_back('\n');
     if (file && out.size() > (1 << 16)) {
       file->write(out);

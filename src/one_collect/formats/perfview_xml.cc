@@ -50,46 +50,46 @@ std::string perfview_xml_text(const ExportGraph& graph, std::uint64_t metric_sca
     out += " -->\n";
   }
   out += "<StackWindow>\n<StackSource>\n<Frames Count=\"";
-  append_u64(out, frames.size());
+  append_decimal(out, frames.size());
   out += "\">\n";
   for (std::uint32_t f = 0; f < frames.size(); ++f) {
     out += "<Frame ID=\"";
-    append_u64(out, f);
+    append_decimal(out, f);
     out += "\">";
     append_xml_escaped(out, graph.frame_name(f));
     out += "</Frame>\n";
   }
   out += "</Frames>\n<Stacks Count=\"";
-  append_u64(out, nodes.size() - 1);
+  append_decimal(out, nodes.size() - 1);
   out += "\">\n";
   // Stack ids are node ids - 1 (the root is not a stack).
   std::size_t sample_count = 0;
   for (std::uint32_t n = 1; n < nodes.size(); ++n) {
     if (nodes[n].exclusive || nodes[n].samples) ++sample_count;
     out += "<Stack ID=\"";
-    append_u64(out, n - 1);
+    append_decimal(out, n - 1);
     out += "\" CallerID=\"";
     if (nodes[n].parent == ExportGraph::kRoot) {
       out += "-1";
     } else {
-      append_u64(out, nodes[n].parent - 1);
+      append_decimal(out, nodes[n].parent - 1);
     }
     out += "\" FrameID=\"";
-    append_u64(out, nodes[n].frame);
+    append_decimal(out, nodes[n].frame);
     out += "\"/>\n";
   }
   out += "</Stacks>\n<Samples Count=\"";
-  append_u64(out, sample_count);
+  append_decimal(out, sample_count);
   out += "\">\n";
   std::size_t id = 0;
   for (std::uint32_t n = 1; n < nodes.size(); ++n) {
     if (!nodes[n].exclusive && !nodes[n].samples) continue;
     out += "<Sample ID=\"";
-    append_u64(out, id++);
+    append_decimal(out, id++);
     out += "\" Time=\"0\" StackID=\"";
-    append_u64(out, n - 1);
+    append_decimal(out, n - 1);
     out += "\" Count=\"";
-    append_u64(out, nodes[n].samples);
+    append_decimal(out, nodes[n].samples);
     out += "\" Metric=\"";
     append_fixed(out, nodes[n].exclusive, metric_scale, 3);
     out += "\"/>\n";

@@ -60,7 +60,7 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
       append_json_string(out, graph.string(frames[f].source_file));
       if (frames[f].line) {
         out += ",\"line\":";
-        append_u64(out, frames[f].line);
+        append_decimal(out, frames[f].line);
       }
     }
     out.push_back('}');
@@ -85,7 +85,7 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
       paths.push_back('[');
       for (auto it = path.rbegin(); it != path.rend(); ++it) {
         if (it != path.rbegin()) paths.push_back(',');
-        append_u64(paths, *it);
+        append_decimal(paths, *it);
       }
       paths.push_back(']');
       path_len[leaf] = static_cast<std::uint32_t>(paths.size() - path_at[leaf]);
@@ -119,7 +119,7 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
     out += ",\"unit\":\"";
     out += unit;
     out += "\",\"startValue\":0,\"endValue\":";
-    append_u64(out, total);
+    append_decimal(out, total);
     out += ",\"samples\":[";
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (i) out.push_back(',');
@@ -129,7 +129,7 @@ void build(const ExportMachine& machine, const SpeedscopeOptions& options, std::
     out += "],\"weights\":[";
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (i) out.push_back(',');
-      append_u64(out, samples[i].weight);
+      append_decimal(out, samples[i].weight);
       spill();
     }
     out += "]}";

@@ -3,8 +3,9 @@
 #include <asm/perf_regs.h>
 #include <sys/stat.h>
 
-#include <charconv>
 #include <fstream>
+
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 namespace {
@@ -18,19 +19,6 @@ Result<std::uint32_t> read_pmu_type(const std::string& pmu) {
                      " is missing)");
   }
   return type;
-}
-
-std::optional<std::uint64_t> parse_number(std::string_view s) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  if (s.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 }  // namespace

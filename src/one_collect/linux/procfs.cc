@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <optional>
 
 #include "one_collect/core/errno_status.h"
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 namespace {
@@ -24,21 +24,13 @@ std::string proc_path(int pid, std::string_view leaf) {
   return p;
 }
 
-template <typename T>
-std::optional<T> parse_int(std::string_view s, int base = 10) {
-  T v{};
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 // Numeric directory entries of `dir`, sorted.
 Result<std::vector<int>> numeric_entries(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return errno_status(errno, "opendir " + dir);
   std::vector<int> out;
   while (dirent* e = ::readdir(d)) {
-    if (auto n = parse_int<int>(e->d_name); n && *n > 0) out.push_back(*n);
+    if (auto n = parse_decimal<int>(e->d_name); n && *n > 0) out.push_back(*n);
   }
   ::closedir(d);
   std::sort(out.begin(), out.end());
@@ -150,8 +142,8 @@ Result<MapEntry> parse_maps_line(std::string_view line) {
   std::string_view range = next_token(rest);
   auto dash = range.find('-');
   if (dash == std::string_view::npos) return bad("no address range");
-  auto start = parse_int<std::uint64_t>(range.substr(0, dash), 16);
-  auto end = parse_int<std::uint64_t>(range.substr(dash + 1), 16);
+  auto start = parse_hex<std::uint64_t>(range.substr(0, dash));
+  auto end = parse_hex<std::uint64_t>(range.substr(dash + 1));
   if (!start || !end) return bad("bad address range");
   if (*end < *start) return bad("range end before start");
   m.start = *start;
@@ -173,20 +165,20 @@ Result<MapEntry> parse_maps_line(std::string_view line) {
   m.exec = *x;
   m.shared = perms[3] == 's';
 
-  auto offset = parse_int<std::uint64_t>(next_token(rest), 16);
+  auto offset = parse_hex<std::uint64_t>(next_token(rest));
   if (!offset) return bad("bad offset");
   m.offset = *offset;
 
   std::string_view dev = next_token(rest);
   auto colon = dev.find(':');
   if (colon == std::string_view::npos) return bad("bad device");
-  auto major = parse_int<std::uint32_t>(dev.substr(0, colon), 16);
-  auto minor = parse_int<std::uint32_t>(dev.substr(colon + 1), 16);
+  auto major = parse_hex<std::uint32_t>(dev.substr(0, colon));
+  auto minor = parse_hex<std::uint32_t>(dev.substr(colon + 1));
   if (!major || !minor) return bad("bad device");
   m.dev_major = *major;
   m.dev_minor = *minor;
 
-  auto inode = parse_int<std::uint64_t>(next_token(rest));
+  auto inode = parse_decimal<std::uint64_t>(next_token(rest));
   if (!inode) return bad("bad inode");
   m.inode = *inode;
 
@@ -250,7 +242,7 @@ Result<std::vector<int>> parse_nspid(std::string_view status_text) {
       while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
       if (line.empty()) break;
       auto end = line.find_first_of(" \t");
-      auto n = parse_int<int>(line.substr(0, end));
+      auto n = parse_decimal<int>(line.substr(0, end));
       if (!n || *n < 0) {
         return error(ErrorCode::kMalformed,
                      "bad NSpid entry '" + std::string(line.substr(0, end)) + "'");
@@ -280,7 +272,7 @@ Result<NamespaceId> parse_namespace_link(std::string_view link) {
     return error(ErrorCode::kMalformed, "namespace link '" + std::string(link) +
                                             "' is not 'type:[inode]'");
   }
-  auto inode = parse_int<std::uint64_t>(link.substr(colon + 2, link.size() - colon - 3));
+  auto inode = parse_decimal<std::uint64_t>(link.substr(colon + 2, link.size() - colon - 3));
   if (!inode) {
     return error(ErrorCode::kMalformed, "namespace link '" + std::string(link) +
                                             "' has a bad inode");

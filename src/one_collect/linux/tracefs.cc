@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <dirent.h>
 #include <optional>
 
 #include "one_collect/core/errno_status.h"
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 namespace {
@@ -22,23 +22,8 @@ namespace {
 constexpr std::string_view kDefaultMount = "/sys/kernel/tracing";
 constexpr std::string_view kDebugfsMount = "/sys/kernel/debug/tracing";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool is_ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text) {
-  text = trim(text);
-  T value{};
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 bool is_dir(const std::string& path) {
@@ -162,7 +147,7 @@ Result<std::pair<std::string, std::string>> split_field_declaration(std::string_
       auto close = s.find(']');
       std::string_view inner = trim(s.substr(1, close - 1));
       if (!inner.empty()) {
-        auto n = parse_number<std::uint64_t>(inner);
+        auto n = parse_decimal<std::uint64_t>(inner);
         if (n && *n < (1ull << 32)) {
           product *= *n;
           if (product >= (1ull << 32)) all_numeric = false;
@@ -234,11 +219,11 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
         std::string_view key = trim(parts[i].substr(0, colon));
         std::string_view value = trim(parts[i].substr(colon + 1));
         if (key == "offset" || key == "size") {
-          auto n = parse_number<std::uint32_t>(value);
+          auto n = parse_decimal<std::uint32_t>(value);
           if (!n) return bad(line_no, std::string(key) + " '" + std::string(value) + "' is not a number");
           (key == "offset" ? offset : size) = *n;
         } else if (key == "signed") {
-          auto n = parse_number<unsigned>(value);
+          auto n = parse_decimal<unsigned>(value);
           if (!n || *n > 1) return bad(line_no, "signed '" + std::string(value) + "' is not 0 or 1");
           is_signed = *n == 1;
         }
@@ -286,7 +271,7 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
       continue;
     }
     if (line.starts_with("ID:")) {
-      auto id = parse_number<std::uint32_t>(line.substr(3));
+      auto id = parse_decimal<std::uint32_t>(trim(line.substr(3)));
       if (!id) return bad(line_no, "ID '" + std::string(trim(line.substr(3))) + "' is not a number");
       tp.id = *id;
       saw_id = true;
@@ -391,7 +376,7 @@ Result<TracepointFormat> Tracefs::load_tracepoint(std::string_view system,
   OC_ASSIGN_OR_RETURN(TracepointFormat tp, parse_tracepoint_format(*text, system, name));
   if (tp.id == 0) {
     OC_ASSIGN_OR_RETURN(std::string id_text, read_file(dir + "/id"));
-    auto id = parse_number<std::uint32_t>(id_text);
+    auto id = parse_decimal<std::uint32_t>(trim(id_text));
     if (!id) return error(ErrorCode::kMalformed, path(dir + "/id") + " does not hold a number");
     tp.id = *id;
   }

@@ -8,6 +8,7 @@
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/binary/elf_notes.h"
 #include "one_collect/core/errno_status.h"
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 
@@ -15,21 +16,6 @@ namespace {
 
 constexpr std::size_t kMaxKallsymsBytes = 256u << 20;  // ~122k symbols is ~6 MiB
 constexpr std::uint64_t kMaxKernelSymbolExtent = 1u << 20;
-
-bool parse_hex(std::string_view s, std::uint64_t* out) {
-  if (s.empty() || s.size() > 16) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    unsigned d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
-    v = (v << 4) | d;
-  }
-  *out = v;
-  return true;
-}
 
 }  // namespace
 
@@ -80,11 +66,12 @@ Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
       ++ks.malformed_;
       continue;
     }
-    std::uint64_t addr;
-    if (!parse_hex(line.substr(0, sp1), &addr)) {
+    std::optional<std::uint64_t> parsed = parse_hex(line.substr(0, sp1));
+    if (!parsed) {
       ++ks.malformed_;
       continue;
     }
+    std::uint64_t addr = *parsed;
     char type = line[sp1 + 1];
     std::string_view rest = line.substr(sp1 + 3);
     std::string_view module;

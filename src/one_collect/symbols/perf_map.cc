@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "one_collect/core/errno_status.h"
+#include "one_collect/core/strings.h"
 
 namespace one_collect {
 
@@ -18,21 +19,10 @@ namespace {
 
 constexpr int kOpenFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
 
-// Hex number with an optional 0x/0X prefix, any case, at most 16 digits.
-bool parse_hex_field(std::string_view s, std::uint64_t* out) {
+// Perf maps write hex, with or without a 0x/0X prefix.
+std::optional<std::uint64_t> parse_hex_field(std::string_view s) {
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  if (s.empty() || s.size() > 16) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    unsigned d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
-    v = (v << 4) | d;
-  }
-  *out = v;
-  return true;
+  return parse_hex(s);
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
@@ -57,7 +47,11 @@ bool parse_line(std::string_view line, Line* out) {
   while (i < line.size() && is_space(line[i])) ++i;
   std::string_view name = line.substr(i);
   if (name.empty()) return false;
-  if (!parse_hex_field(start, &out->start) || !parse_hex_field(size, &out->size)) return false;
+  std::optional<std::uint64_t> start_value = parse_hex_field(start);
+  std::optional<std::uint64_t> size_value = parse_hex_field(size);
+  if (!start_value || !size_value) return false;
+  out->start = *start_value;
+  out->size = *size_value;
   if (out->start + out->size < out->start) return false;
   out->name = name;
   return true;

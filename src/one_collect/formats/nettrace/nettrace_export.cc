@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "one_collect/core/strings.h"
 #include "one_collect/formats/nettrace/universal_nettrace.h"
 
 namespace one_collect {
@@ -24,25 +25,6 @@ struct SystemItem {
   const ExportProcess* process;
   const ExportMapping* mapping;
 };
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      static const char* digits = "0123456789abcdef";
-      out += "\\u00";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
 
 class Exporter {
  public:
@@ -219,8 +201,9 @@ class Exporter {
       auto [it, added] = build_ids_.try_emplace(mapping.build_id, 0);
       if (added) {
         it->second = build_ids_.size();
-        std::string json = R"({"type":"ELF","build_id":")" +
-                           json_escape(m_.string(mapping.build_id)) + "\"}";
+        std::string json = R"({"type":"ELF","build_id":)";
+        append_json_string(json, m_.string(mapping.build_id));
+        json += '}';
         OC_RETURN_IF_ERROR(nt.mapping_metadata(time, pid, it->second, json, "{}"));
       }
       metadata_id = it->second;

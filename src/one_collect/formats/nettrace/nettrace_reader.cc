@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "one_collect/core/strings.h"
+
 namespace one_collect::ntread {
 namespace {
 
@@ -223,23 +225,6 @@ Status parse_optional_metadata(Cursor& c, MetadataRow& row) {
   return ok_status();
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Decodes payload values; `budget` bounds the number of values so that
 // zero-sized elements cannot make a small payload expand without limit.
@@ -321,7 +306,7 @@ struct PayloadDecoder {
               cp = 0x10000 + ((unit - 0xD800u) << 10) + (low - 0xDC00u);
             }
           }
-          append_utf8(v.s, cp);
+          append_utf8(v.s, cp);  // a lone surrogate reads as U+FFFD
         }
         return ok_status();
       }
