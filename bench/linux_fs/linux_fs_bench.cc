@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "one_collect/fs/read_file.h"
 #include "one_collect/linux/procfs.h"
 #include "one_collect/linux/tracefs.h"
 
@@ -37,7 +38,7 @@ BENCHMARK(BM_ParseSchedSwitchFormat);
 
 // Text of our own maps, parsed repeatedly (no file I/O in the loop).
 void BM_ParseMaps(benchmark::State& state) {
-  auto text = read_proc_file("/proc/self/maps");
+  auto text = read_file("/proc/self/maps");
   if (!text.ok()) {
     state.SkipWithError("cannot read /proc/self/maps");
     return;

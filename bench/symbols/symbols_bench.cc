@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "one_collect/binary/elf_file.h"
+#include "one_collect/fs/read_file.h"
 #include "one_collect/symbols/kernel_symbols.h"
 #include "one_collect/symbols/source_lines.h"
 #include "one_collect/symbols/symbol_cache.h"
@@ -41,7 +42,7 @@ BENCHMARK_CAPTURE(BM_BuildElfTable, libc, kLibc)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_BuildElfTable, libstdcxx, kLibstdcxx)->Unit(benchmark::kMillisecond);
 
 void BM_BuildKallsyms(benchmark::State& state) {
-  auto text = read_small_file("/proc/kallsyms", 256u << 20);
+  auto text = read_file("/proc/kallsyms", 256u << 20);
   if (!text.ok()) {
     state.SkipWithError(text.status().to_string().c_str());
     return;
@@ -169,7 +170,7 @@ void BM_Symbolize1MUniqueCold(benchmark::State& state) {
   }
   auto libc = ElfFile::open(kLibc);
   auto cxx = ElfFile::open(kLibstdcxx);
-  auto ktext = read_small_file("/proc/kallsyms", 256u << 20);
+  auto ktext = read_file("/proc/kallsyms", 256u << 20);
   for (auto _ : state) {
     SymbolTable a = std::move(SymbolTable::from_elf(*libc).value());
     SymbolTable b = std::move(SymbolTable::from_elf(*cxx).value());

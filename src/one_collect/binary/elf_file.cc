@@ -2,10 +2,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,6 +14,7 @@
 #include "one_collect/binary/elf_notes.h"
 #include "one_collect/core/errno_status.h"
 #include "one_collect/core/strings.h"
+#include "one_collect/fs/open_in_root.h"
 
 namespace one_collect {
 
@@ -64,18 +63,7 @@ Result<ElfFile> ElfFile::open(const std::string& path) {
 }
 
 Result<ElfFile> ElfFile::open_in_root(int root_fd, const std::string& path) {
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) return error(ErrorCode::kInvalidArgument, "empty path inside root");
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-  if (fd < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    // Old kernel: plain openat (absolute symlinks then resolve on the host).
-    fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  }
+  int fd = one_collect::open_in_root(root_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return errno_status(errno, "opening " + path + " in process root");
   auto result = open_fd(fd, path);
   ::close(fd);

@@ -17,6 +17,7 @@
 
 #include "one_collect/core/strings.h"
 #include "one_collect/event/field_closures.h"
+#include "one_collect/fs/find_program.h"
 #include "one_collect/export_linux/linux_symbol_resolver.h"
 #include "one_collect/linux/perf_session.h"
 #include "one_collect/process/process_table.h"
@@ -55,25 +56,10 @@ std::span<const std::uint64_t> as_u64s(ByteSpan bytes, std::vector<std::uint64_t
   return scratch;
 }
 
-// Finds an executable the way execvp would, so "command not found" is an
-// error before anything is opened rather than an exit code 127 afterwards.
+// "command not found" is an error before anything is opened rather than an
+// exit code 127 afterwards.
 Status check_command(const std::vector<std::string>& command) {
-  const std::string& program = command.front();
-  if (program.find('/') != std::string::npos) {
-    if (::access(program.c_str(), X_OK) == 0) return ok_status();
-    return error(ErrorCode::kNotFound, "command not found or not executable: " + program);
-  }
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    auto colon = dirs.find(':');
-    std::string dir(dirs.substr(0, colon));
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return ok_status();
-    if (colon == std::string_view::npos) break;
-    dirs.remove_prefix(colon + 1);
-  }
-  return error(ErrorCode::kNotFound, "command not found in PATH: " + program);
+  return find_program(command.front(), std::getenv("PATH")).status();
 }
 
 }  // namespace

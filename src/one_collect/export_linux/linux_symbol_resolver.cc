@@ -1,8 +1,8 @@
 #include "one_collect/export_linux/linux_symbol_resolver.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
+#include "one_collect/fs/open_in_root.h"
 #include "one_collect/symbols/perf_map.h"
 
 namespace one_collect {
@@ -11,9 +11,7 @@ namespace {
 // An fd on /proc/<pid>/root (the process's view of the file system), or -1
 // for the host's root when the process is gone or pid is 0.
 int open_root(std::uint32_t pid) {
-  if (pid == 0) return -1;
-  std::string path = "/proc/" + std::to_string(pid) + "/root";
-  return ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return pid == 0 ? -1 : open_process_root(static_cast<int>(pid));
 }
 
 template <typename Lookup>

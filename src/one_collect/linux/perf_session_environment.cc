@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "one_collect/fs/read_file.h"
 #include "one_collect/linux/perf_session.h"
 #include "one_collect/linux/procfs.h"
 
@@ -75,7 +76,7 @@ Status PerfSession::capture_environment() {
     for (const Target& t : targets_) {
       // Threads of one process share its maps: one pass per process.
       std::string status_path = "/proc/" + std::to_string(t.pid) + "/status";
-      auto status = read_proc_file(status_path);
+      auto status = read_file(status_path);
       int tgid = t.pid;
       if (status.ok()) {
         auto pos = status->find("\nTgid:");

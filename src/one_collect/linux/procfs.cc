@@ -11,6 +11,7 @@
 
 #include "one_collect/core/errno_status.h"
 #include "one_collect/core/strings.h"
+#include "one_collect/fs/read_file.h"
 
 namespace one_collect {
 namespace {
@@ -60,27 +61,6 @@ MapKind classify(std::string_view path) {
 
 }  // namespace
 
-Result<std::string> read_proc_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_status(errno, "open " + path);
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      // A process that exits while we read its files yields ESRCH.
-      return errno_status(err, "read " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 Result<std::vector<int>> list_pids() { return numeric_entries("/proc"); }
 
 Result<std::vector<int>> list_threads(int pid) {
@@ -104,7 +84,7 @@ std::vector<std::string> split_cmdline(std::string_view raw) {
 
 Result<std::vector<std::string>> read_cmdline(int pid) {
   if (pid <= 0) return error(ErrorCode::kInvalidArgument, "pid must be positive");
-  OC_ASSIGN_OR_RETURN(std::string raw, read_proc_file(proc_path(pid, "cmdline")));
+  OC_ASSIGN_OR_RETURN(std::string raw, read_file(proc_path(pid, "cmdline")));
   return split_cmdline(raw);
 }
 
@@ -122,10 +102,10 @@ std::string long_comm(std::string_view comm, std::string_view raw_cmdline) {
 
 Result<std::string> read_comm(int pid) {
   if (pid <= 0) return error(ErrorCode::kInvalidArgument, "pid must be positive");
-  OC_ASSIGN_OR_RETURN(std::string comm, read_proc_file(proc_path(pid, "comm")));
+  OC_ASSIGN_OR_RETURN(std::string comm, read_file(proc_path(pid, "comm")));
   if (!comm.empty() && comm.back() == '\n') comm.pop_back();
   if (comm.size() != 15) return comm;
-  auto raw = read_proc_file(proc_path(pid, "cmdline"));
+  auto raw = read_file(proc_path(pid, "cmdline"));
   if (!raw.ok()) return comm;  // the short name is still right
   return long_comm(comm, *raw);
 }
@@ -225,7 +205,7 @@ MapsParse parse_maps(std::string_view text) {
 
 Result<MapsParse> read_maps(int pid) {
   if (pid <= 0) return error(ErrorCode::kInvalidArgument, "pid must be positive");
-  OC_ASSIGN_OR_RETURN(std::string text, read_proc_file(proc_path(pid, "maps")));
+  OC_ASSIGN_OR_RETURN(std::string text, read_file(proc_path(pid, "maps")));
   return parse_maps(text);
 }
 
@@ -259,7 +239,7 @@ Result<std::vector<int>> parse_nspid(std::string_view status_text) {
 Result<std::vector<int>> read_nspid(int pid) {
   if (pid <= 0) return error(ErrorCode::kInvalidArgument, "pid must be positive");
   std::string path = proc_path(pid, "status");
-  OC_ASSIGN_OR_RETURN(std::string text, read_proc_file(path));
+  OC_ASSIGN_OR_RETURN(std::string text, read_file(path));
   auto chain = parse_nspid(text);
   if (!chain.ok()) return std::move(chain).status().with_context(path);
   return chain;

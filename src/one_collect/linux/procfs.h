@@ -83,7 +83,4 @@ Result<std::vector<NamespaceId>> read_namespaces(int pid);
 // "net:[4026531840]" -> ("net", 4026531840).
 Result<NamespaceId> parse_namespace_link(std::string_view link);
 
-// Whole-file read of a /proc (or any) file; /proc files report size 0.
-Result<std::string> read_proc_file(const std::string& path);
-
 }  // namespace one_collect

@@ -15,6 +15,7 @@
 
 #include "one_collect/core/errno_status.h"
 #include "one_collect/core/strings.h"
+#include "one_collect/fs/read_file.h"
 
 namespace one_collect {
 namespace {
@@ -35,9 +36,6 @@ bool is_dir(const std::string& path) {
 // some configurations, events/ never is).
 bool looks_like_tracefs(const std::string& dir) { return is_dir(dir + "/events"); }
 
-// Tracefs files are read like procfs ones: whole, retrying on EINTR.
-Result<std::string> read_whole_file(const std::string& path) { return read_proc_file(path); }
-
 // /proc/mounts escapes spaces and such in paths as \040-style octal.
 std::string unescape_mount_path(std::string_view s) {
   std::string out;
@@ -56,7 +54,7 @@ std::string unescape_mount_path(std::string_view s) {
 // tracefs mount points listed in /proc/mounts, /sys/kernel/tracing first.
 std::vector<std::string> tracefs_mounts_from_proc() {
   std::vector<std::string> found;
-  auto text = read_whole_file("/proc/mounts");
+  auto text = one_collect::read_file("/proc/mounts");
   if (!text.ok()) return found;
   std::string_view rest = *text;
   while (!rest.empty()) {
@@ -330,7 +328,7 @@ bool Tracefs::exists(std::string_view relative) const {
 }
 
 Result<std::string> Tracefs::read_file(std::string_view relative) const {
-  return read_whole_file(path(relative));
+  return one_collect::read_file(path(relative));
 }
 
 Status Tracefs::append_line(std::string_view relative, std::string_view line) const {

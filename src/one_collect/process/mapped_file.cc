@@ -1,15 +1,14 @@
 #include "one_collect/process/mapped_file.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "one_collect/core/errno_status.h"
+#include "one_collect/fs/open_in_root.h"
 
 namespace one_collect {
 
@@ -17,32 +16,8 @@ MappedFile::~MappedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-namespace {
-
-// Opens `path` inside `root_fd` so absolute symlinks resolve in that root.
-int open_in_root(int root_fd, const std::string& path) {
-  if (root_fd < 0) return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) {
-    errno = EINVAL;
-    return -1;
-  }
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-  if (fd < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  }
-  return fd;
-}
-
-}  // namespace
-
 Result<std::shared_ptr<MappedFile>> MappedFile::open(int root_fd, const std::string& path) {
-  int fd = open_in_root(root_fd, path);
+  int fd = open_in_root(root_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return errno_status(errno, "opening mapped file " + path);
   struct stat st;
   if (::fstat(fd, &st) != 0) {

@@ -1,14 +1,9 @@
 #include "one_collect/symbols/kernel_symbols.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/binary/elf_notes.h"
-#include "one_collect/core/errno_status.h"
 #include "one_collect/core/strings.h"
+#include "one_collect/fs/read_file.h"
 
 namespace one_collect {
 
@@ -19,29 +14,8 @@ constexpr std::uint64_t kMaxKernelSymbolExtent = 1u << 20;
 
 }  // namespace
 
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return errno_status(errno, "opening " + path);
-  std::string out;
-  char buf[65536];
-  while (out.size() < max_bytes) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return errno_status(err, "reading " + path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (out.size() > max_bytes) out.resize(max_bytes);
-  return out;
-}
-
 Result<KernelSymbols> KernelSymbols::read(const std::string& path) {
-  OC_ASSIGN_OR_RETURN(std::string text, read_small_file(path, kMaxKallsymsBytes));
+  OC_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxKallsymsBytes));
   auto r = parse(text);
   if (!r.ok()) return std::move(r).status().with_context(path);
   return r;
@@ -107,7 +81,7 @@ Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
 }
 
 Result<std::string> read_kernel_build_id(const std::string& path) {
-  OC_ASSIGN_OR_RETURN(std::string notes, read_small_file(path, 1u << 20));
+  OC_ASSIGN_OR_RETURN(std::string notes, read_file(path, 1u << 20));
   auto id = find_gnu_build_id(as_bytes_span(notes.data(), notes.size()), 4);
   if (id.empty()) return error(ErrorCode::kNotFound, path + ": no GNU build-id note");
   return to_hex(id);

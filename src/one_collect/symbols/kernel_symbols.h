@@ -37,7 +37,4 @@ class KernelSymbols {
 // /sys/kernel/notes (not an ELF file). kNotFound if it has none.
 Result<std::string> read_kernel_build_id(const std::string& path = "/sys/kernel/notes");
 
-// Reads a whole (proc/sys) file whose st_size may be 0, up to `max_bytes`.
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes);
-
 }  // namespace one_collect

@@ -1,17 +1,16 @@
 #include "one_collect/symbols/perf_map.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "one_collect/core/errno_status.h"
 #include "one_collect/core/strings.h"
+#include "one_collect/fs/open_in_root.h"
+#include "one_collect/fs/read_file.h"
 
 namespace one_collect {
 
@@ -103,23 +102,12 @@ Result<PerfMap> PerfMap::read_fd(int fd, const std::string& path, uid_t allowed_
                  path + ": owned by uid " + std::to_string(st.st_uid) + ", expected " +
                      std::to_string(allowed_uid) + " or root, refused");
   }
-  std::string text;
+  // Up to the size seen now: a JIT appending meanwhile may be mid-line.
   std::size_t want = options.max_bytes;
   if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) < want) {
     want = static_cast<std::size_t>(st.st_size);
   }
-  text.resize(want);
-  std::size_t got = 0;
-  while (got < want) {
-    ssize_t n = ::read(fd, text.data() + got, want - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status(errno, "reading " + path);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
+  OC_ASSIGN_OR_RETURN(std::string text, one_collect::read_fd(fd, path, want));
   bool cut = static_cast<std::uint64_t>(st.st_size) > options.max_bytes;
   if (cut) {
     // Drop the partial last line.
@@ -150,18 +138,12 @@ Result<PerfMap> PerfMap::read_for_process(int pid, int nspid, const PerfMapOptio
   struct stat pst;
   if (::stat(proc.c_str(), &pst) != 0) return errno_status(errno, "stat " + proc);
   std::string root = proc + "/root";
-  int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int root_fd = open_process_root(pid);
   if (root_fd < 0) return errno_status(errno, "opening " + root);
   std::string rel = "tmp/perf-" + std::to_string(nspid) + ".map";
   std::string shown = root + "/" + rel;
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = kOpenFlags;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-  if (fd < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    fd = ::openat(root_fd, rel.c_str(), kOpenFlags);
-  }
+  // /tmp is shared with the target: no symlink anywhere on the path.
+  int fd = open_in_root(root_fd, rel, kOpenFlags, Symlinks::kRefuse);
   int err = errno;
   ::close(root_fd);
   if (fd < 0) {

@@ -2,9 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,25 +10,11 @@
 #include <cstring>
 
 #include "one_collect/core/errno_status.h"
+#include "one_collect/fs/open_in_root.h"
 
 namespace one_collect {
 
 namespace {
-
-int open_file_in(int root_fd, const std::string& path) {
-  if (root_fd < 0) return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-  if (fd < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  }
-  return fd;
-}
 
 bool has_section(const ElfFile& f, std::string_view name) {
   for (const ElfSection& s : f.sections()) {
@@ -42,7 +26,7 @@ bool has_section(const ElfFile& f, std::string_view name) {
 }  // namespace
 
 Result<ModuleId> SymbolCache::load(const std::string& path, int root_fd) {
-  int fd = open_file_in(root_fd, path);
+  int fd = open_in_root(root_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return errno_status(errno, "opening " + path);
   auto r = load_fd(fd, path, root_fd);
   ::close(fd);
