@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "one_collect/formats/format_fixture.h"
+#include "one_collect/formats/testing/format_fixture.h"
 
 namespace one_collect {
 namespace {

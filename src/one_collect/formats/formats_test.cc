@@ -12,7 +12,7 @@
 
 #include "one_collect/formats/chrome_trace.h"
 #include "one_collect/formats/folded.h"
-#include "one_collect/formats/format_fixture.h"
+#include "one_collect/formats/testing/format_fixture.h"
 #include "one_collect/formats/perfview_xml.h"
 #include "one_collect/formats/pprof.h"
 #include "one_collect/formats/speedscope.h"

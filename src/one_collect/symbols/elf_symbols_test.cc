@@ -16,7 +16,7 @@
 #include <string>
 
 #include "one_collect/binary/elf_file.h"
-#include "one_collect/symbols/fixture_output_test_util.h"
+#include "one_collect/symbols/testing/fixture_output.h"
 #include "one_collect/symbols/symbol_cache.h"
 #include "one_collect/symbols/symbol_table.h"
 

@@ -11,7 +11,7 @@
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/testing/privileged.h"
 
-#include "one_collect/symbols/fixture_output_test_util.h"
+#include "one_collect/symbols/testing/fixture_output.h"
 #include "one_collect/symbols/symbol_cache.h"
 
 namespace one_collect {

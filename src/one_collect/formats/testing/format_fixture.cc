@@ -1,4 +1,4 @@
-#include "one_collect/formats/format_fixture.h"
+#include "one_collect/formats/testing/format_fixture.h"
 
 #include <map>
 #include <string>
