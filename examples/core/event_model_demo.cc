@@ -77,15 +77,28 @@ int main() {
   FIELD(next_prio, "int")
 #undef FIELD
 
-  // Resolve once, outside the closures.
+  // Resolve once, outside the closures. A Result is read only after ok():
+  // value() on an error stops the program.
   const EventFormat& format = sched_switch.format();
-  EventFieldRef next_comm = *format.get_field_ref("next_comm");
-  EventFieldRef next_pid = *format.get_field_ref("next_pid");
+  auto next_comm_ref = format.get_field_ref("next_comm");
+  auto next_pid_ref = format.get_field_ref("next_pid");
+  if (!next_comm_ref.ok() || !next_pid_ref.ok()) {
+    const Status& s = next_comm_ref.ok() ? next_pid_ref.status() : next_comm_ref.status();
+    std::fprintf(stderr, "field: %s\n", s.to_string().c_str());
+    return 1;
+  }
+  EventFieldRef next_comm = *next_comm_ref;
+  EventFieldRef next_pid = *next_pid_ref;
 
   // Shared state the closures write and the report reads.
   Writable<std::vector<std::uint32_t>> switches_in;  // interned comm ids, one per switch
   InternedStrings comms;
-  auto only_python = *make_field_filter(format, "next_comm", CompareOp::kStartsWith, "python");
+  auto filter = make_field_filter(format, "next_comm", CompareOp::kStartsWith, "python");
+  if (!filter.ok()) {
+    std::fprintf(stderr, "filter: %s\n", filter.status().to_string().c_str());
+    return 1;
+  }
+  auto only_python = std::move(filter).value();
   FieldWriter live_view = make_event_writer(format);
 
   sched_switch.add_callback([&, switches_in](const EventData& data) {

@@ -27,6 +27,17 @@ std::string json_string(std::string_view s) {
   return out;
 }
 
+// Field refs are resolved once; a kernel format without the field is a bug
+// worth a clear message, not a crash.
+EventFieldRef field_or_exit(const EventFormat& format, const char* name) {
+  auto ref = format.get_field_ref(name);
+  if (!ref.ok()) {
+    std::fprintf(stderr, "perf_switch: %s\n", ref.status().to_string().c_str());
+    std::exit(1);
+  }
+  return *ref;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,9 +61,10 @@ int main(int argc, char** argv) {
   PerfSession& session = **built;
   const PerfSessionRefs& refs = session.refs();
   std::map<std::uint32_t, std::pair<std::uint32_t, std::string>> names;  // tid -> (pid, comm)
-  auto comm_ref = session.kernel_events().comm.format().get_field_ref("comm").value();
-  auto comm_tid = session.kernel_events().comm.format().get_field_ref("tid").value();
-  auto comm_pid = session.kernel_events().comm.format().get_field_ref("pid").value();
+  const EventFormat& comm_format = session.kernel_events().comm.format();
+  EventFieldRef comm_ref = field_or_exit(comm_format, "comm");
+  EventFieldRef comm_tid = field_or_exit(comm_format, "tid");
+  EventFieldRef comm_pid = field_or_exit(comm_format, "pid");
   session.kernel_events().comm.add_callback([&](const EventData& d) -> Status {
     OC_ASSIGN_OR_RETURN(auto tid, d.format.get_u32(comm_tid, d.event_data));
     OC_ASSIGN_OR_RETURN(auto pid, d.format.get_u32(comm_pid, d.event_data));

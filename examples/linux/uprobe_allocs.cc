@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
     PerfSession& session = **built;
     auto event = session.add_tracepoint(*tp);
     if (!event.ok()) return fail(event.status());
-    auto size_ref = (*event)->format().get_field_ref("size").value();
+    auto size_field = (*event)->format().get_field_ref("size");
+    if (!size_field.ok()) return fail(size_field.status());
+    EventFieldRef size_ref = *size_field;
     (*event)->add_callback([&](const EventData& d) -> Status {
       OC_ASSIGN_OR_RETURN(std::uint64_t size, d.format.get_u64(size_ref, d.event_data));
       ++calls;
