@@ -14,6 +14,7 @@
 #include "one_collect/formats/folded.h"
 #include "one_collect/formats/pprof.h"
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -140,9 +141,8 @@ TEST(LinuxExportSessionTest, OffCpuMeasuresSleeps) {
 
 TEST(LinuxExportSessionTest, ExportsFilesFromTheRecordedMachine) {
   OC_REQUIRE_ROOT();
-  char dir_template[] = "/tmp/oc-export-linux-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string dir = dir_template;
+  testing::TempDir tmp("oc-export-linux");
+  std::string dir = tmp.string();
   Recording run = record({OC_EXPORT_WORKLOAD, "cpu", "300"}, false, CallstackMode::kDwarf);
   ASSERT_TRUE(run.status.ok()) << run.status.to_string();
   run.exporter->machine().read([&](const ExportMachine& m) {
@@ -154,7 +154,6 @@ TEST(LinuxExportSessionTest, ExportsFilesFromTheRecordedMachine) {
   EXPECT_GT(st.st_size, 0);
   ASSERT_EQ(stat((dir + "/trace.pb.gz").c_str(), &st), 0);
   EXPECT_GT(st.st_size, 0);
-  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST(LinuxExportSessionTest, UnknownCommandIsAClearError) {

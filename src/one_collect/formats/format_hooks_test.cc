@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "one_collect/formats/testing/format_fixture.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -34,9 +35,8 @@ class FixtureSession : public ExportSession {
 };
 
 TEST(FormatHooks, EveryFormatByNameThroughTheUniversalExporter) {
-  fs::path dir = fs::temp_directory_path() / ("oc_format_hooks_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  testing::TempDir tmp("oc_format_hooks");
+  const fs::path& dir = tmp.path();
   ExportSettings settings;
   ASSERT_TRUE(settings.add_scenario("cpu").ok());
   ASSERT_TRUE(settings.add_scenario("off_cpu").ok());
@@ -56,7 +56,6 @@ TEST(FormatHooks, EveryFormatByNameThroughTheUniversalExporter) {
                        "profile.cpu.folded", "profile.off_cpu.folded", "profile.trace.json",
                        "profile.app.cpu.PerfView.xml", "profile.app.off_cpu.PerfView.xml",
                        "profile.we_ird_____name___x_.cpu.PerfView.xml"}));
-  fs::remove_all(dir);
 }
 
 TEST(FormatHooks, UnknownFormatAndMissingOutput) {

@@ -12,10 +12,11 @@
 
 #include "one_collect/formats/chrome_trace.h"
 #include "one_collect/formats/folded.h"
-#include "one_collect/formats/testing/format_fixture.h"
 #include "one_collect/formats/perfview_xml.h"
 #include "one_collect/formats/pprof.h"
 #include "one_collect/formats/speedscope.h"
+#include "one_collect/formats/testing/format_fixture.h"
+#include "one_collect/testing/temp_dir.h"
 #include "profile.pb.h"
 
 namespace one_collect {
@@ -28,26 +29,16 @@ class FormatsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     build_format_fixture(m);
-    dir = fs::temp_directory_path() /
-          ("oc_formats_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
   }
-  void TearDown() override { fs::remove_all(dir); }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  static std::string slurp(const fs::path& p) { return testing::read_text(p); }
   static std::size_t count(const std::string& text, std::string_view what) {
     std::size_t n = 0;
     for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
     return n;
   }
   ExportMachine m;
-  fs::path dir;
+  testing::TempDir tmp{"oc_formats"};
+  fs::path dir = tmp.path();
 };
 
 // ---------------------------------------------------------------- folded

@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -16,19 +17,13 @@ namespace fs = std::filesystem;
 class FindProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("oc_find_program_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir / "a");
-    fs::create_directories(dir / "b");
     fs::create_directories(dir / "a" / "subdir");
-    write(dir / "a" / "tool", 0644);  // not executable
-    write(dir / "b" / "tool", 0755);
-    write(dir / "a" / "only_plain", 0644);
+    write("a/tool", 0644);  // not executable
+    write("b/tool", 0755);
+    write("a/only_plain", 0644);
   }
-  void TearDown() override { fs::remove_all(dir); }
-  static void write(const fs::path& p, mode_t mode) {
-    std::ofstream(p) << "#!/bin/sh\n";
-    ::chmod(p.c_str(), mode);
+  void write(const char* relative, mode_t mode) {
+    ::chmod(tmp.write(relative, "#!/bin/sh\n").c_str(), mode);
   }
   std::string path(std::initializer_list<const char*> dirs) {
     std::string out;
@@ -38,7 +33,8 @@ class FindProgramTest : public ::testing::Test {
     }
     return out;
   }
-  fs::path dir;
+  testing::TempDir tmp{"oc_find_program"};
+  fs::path dir = tmp.path();
 };
 
 TEST_F(FindProgramTest, FindsAlongPathPassingOverUnexecutableFiles) {

@@ -6,8 +6,9 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -21,12 +22,7 @@ constexpr int kRead = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 class OpenInRootTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = fs::temp_directory_path() /
-           ("oc_open_in_root_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root);
-    fs::create_directories(root / "oc_etc");
-    std::ofstream(root / "oc_etc" / "name") << "inside";
+    tmp.write("oc_etc/name", "inside");
     fs::create_symlink("/oc_etc/name", root / "absolute_link");
     fs::create_symlink("oc_etc/name", root / "relative_link");
     root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -34,7 +30,6 @@ class OpenInRootTest : public ::testing::Test {
   }
   void TearDown() override {
     if (root_fd >= 0) ::close(root_fd);
-    fs::remove_all(root);
   }
 
   // The contents of what open_in_root opened, or "errno N".
@@ -47,7 +42,8 @@ class OpenInRootTest : public ::testing::Test {
     return n < 0 ? "read failed" : std::string(buf, static_cast<std::size_t>(n));
   }
 
-  fs::path root;
+  testing::TempDir tmp{"oc_open_in_root"};
+  fs::path root = tmp.path();
   int root_fd = -1;
 };
 

@@ -6,27 +6,22 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_path(const char* leaf) {
-  return fs::temp_directory_path() / ("oc_read_file_" + std::to_string(::getpid()) + "_" + leaf);
-}
-
 TEST(ReadFileTest, ReadsWholeFilesAndProcFiles) {
-  fs::path p = temp_path("whole");
+  testing::TempDir tmp("oc_read_file");
   std::string big(200000, 'x');  // several read() calls
   big[123456] = '\n';
-  std::ofstream(p) << big;
-  auto text = read_file(p.string());
+  auto text = read_file(tmp.write("whole", big).string());
   ASSERT_TRUE(text.ok()) << text.status().to_string();
   EXPECT_EQ(*text, big);
-  fs::remove(p);
 
   // procfs reports size 0: the reader must not trust st_size.
   auto status = read_file("/proc/self/status");
@@ -35,19 +30,16 @@ TEST(ReadFileTest, ReadsWholeFilesAndProcFiles) {
 }
 
 TEST(ReadFileTest, CapsTheSize) {
-  fs::path p = temp_path("cap");
-  std::ofstream(p) << "0123456789";
+  testing::TempDir tmp("oc_read_file");
+  fs::path p = tmp.write("cap", "0123456789");
   EXPECT_EQ(read_file(p.string(), 4).value(), "0123");
   EXPECT_EQ(read_file(p.string(), 10).value(), "0123456789");
   EXPECT_EQ(read_file(p.string(), 0).value(), "");
-  fs::remove(p);
 }
 
 TEST(ReadFileTest, EmptyFile) {
-  fs::path p = temp_path("empty");
-  std::ofstream{p};
-  EXPECT_EQ(read_file(p.string()).value(), "");
-  fs::remove(p);
+  testing::TempDir tmp("oc_read_file");
+  EXPECT_EQ(read_file(tmp.write("empty", "").string()).value(), "");
 }
 
 TEST(ReadFileTest, ErrorsNameThePath) {
@@ -62,17 +54,17 @@ TEST(ReadFileTest, ErrorsNameThePath) {
 }
 
 TEST(ReadFileTest, AFifoDoesNotBlock) {
-  fs::path p = temp_path("fifo");
+  testing::TempDir tmp("oc_read_file");
+  fs::path p = tmp / "fifo";
   ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
   auto text = read_file(p.string());  // no writer: reads as empty at once
   ASSERT_TRUE(text.ok()) << text.status().to_string();
   EXPECT_EQ(*text, "");
-  fs::remove(p);
 }
 
 TEST(ReadFileTest, ReadFdReadsFromTheCurrentOffset) {
-  fs::path p = temp_path("fd");
-  std::ofstream(p) << "header\nbody";
+  testing::TempDir tmp("oc_read_file");
+  fs::path p = tmp.write("fd", "header\nbody");
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::lseek(fd, 7, SEEK_SET), 7);
@@ -81,7 +73,6 @@ TEST(ReadFileTest, ReadFdReadsFromTheCurrentOffset) {
   auto bad = read_fd(-1, "closed fd");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("reading closed fd"), std::string::npos);
-  fs::remove(p);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "one_collect/linux/procfs.h"
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 
 #ifndef OC_UPROBE_TARGET
 #error "OC_UPROBE_TARGET (path of the oc_uprobe_target test binary) must be defined"
@@ -32,12 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const std::string& path) { return testing::read_text(path); }
 
 // The file offset of the code at `addr` in this process, from our maps.
 std::optional<std::pair<std::string, std::uint64_t>> file_offset_of(const void* addr) {
@@ -83,13 +79,8 @@ TEST(ResolveSymbol, ClearErrors) {
 
   EXPECT_EQ(resolve_symbol_file_offset("/no/such/file", "main").status().code(),
             ErrorCode::kNotFound);
-  char tmpl[] = "/tmp/oc_not_elf_XXXXXX";
-  int fd = ::mkstemp(tmpl);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, "#!/bin/sh\n", 10), 10);
-  ::close(fd);
-  auto not_elf = resolve_symbol_file_offset(tmpl, "main");
-  ::unlink(tmpl);
+  testing::TempDir tmp("oc_not_elf");
+  auto not_elf = resolve_symbol_file_offset(tmp.write("script", "#!/bin/sh\n").string(), "main");
   EXPECT_EQ(not_elf.status().code(), ErrorCode::kMalformed);
   EXPECT_EQ(resolve_symbol_file_offset(target, "").status().code(), ErrorCode::kInvalidArgument);
 }
@@ -99,15 +90,8 @@ TEST(ResolveSymbol, ClearErrors) {
 class FakeTracefs : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/oc_fake_tracefs_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     fs::create_directories(dir_ / "events");
     std::ofstream(dir_ / "uprobe_events").close();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   void add_format(const std::string& group, const std::string& event) {
     fs::create_directories(dir_ / "events" / group / event);
@@ -116,7 +100,8 @@ class FakeTracefs : public ::testing::Test {
         << "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
         << "\tfield:unsigned long __probe_ip;\toffset:8;\tsize:8;\tsigned:0;\n";
   }
-  fs::path dir_;
+  testing::TempDir tmp_{"oc_fake_tracefs"};
+  fs::path dir_ = tmp_.path();
 };
 
 TEST_F(FakeTracefs, KprobeIsUnsupportedWithoutKprobeEvents) {

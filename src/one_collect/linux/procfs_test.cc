@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "one_collect/testing/temp_dir.h"
+
 namespace one_collect {
 namespace {
 
@@ -219,9 +221,8 @@ TEST(ProcfsLive, VanishedPidIsNotFound) {
 // with spaces, which we delete while it runs.
 TEST(ProcfsLive, ChildWithLongNameAndDeletedPathWithSpaces) {
   namespace fs = std::filesystem;
-  char tmpl[] = "/tmp/oc procfs test XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const fs::path dir = tmpl;
+  testing::TempDir tmp("oc procfs test");
+  const fs::path dir = tmp.path();
   const fs::path exe = dir / "oc long name process";
   std::error_code ec;
   fs::copy_file("/bin/sleep", exe, ec);
@@ -254,7 +255,6 @@ TEST(ProcfsLive, ChildWithLongNameAndDeletedPathWithSpaces) {
   auto chain = read_nspid(child);
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  fs::remove_all(dir, ec);
 
   ASSERT_TRUE(comm.ok()) << comm.status().to_string();
   EXPECT_EQ(*comm, "oc long name process");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -199,15 +200,11 @@ TEST_F(UserEventsOnPipe, ErrorsAreReported) {
 }
 
 TEST(UserEvents, MissingUserEventsDataIsUnsupported) {
-  namespace fs = std::filesystem;
-  char tmpl[] = "/tmp/oc_fake_tracefs_ue_XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  fs::create_directories(fs::path(tmpl) / "events");
-  auto t = Tracefs::open_at(tmpl);
+  testing::TempDir tmp("oc_fake_tracefs_ue");
+  std::filesystem::create_directories(tmp / "events");
+  auto t = Tracefs::open_at(tmp.string());
   ASSERT_TRUE(t.ok());
   auto ue = UserEvents::open(*t);
-  std::error_code ec;
-  fs::remove_all(tmpl, ec);
   ASSERT_FALSE(ue.ok());
   EXPECT_EQ(ue.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(ue.status().message().find("CONFIG_USER_EVENTS"), std::string::npos);

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 
+#include "one_collect/testing/temp_dir.h"
+
 namespace one_collect {
 namespace {
 
@@ -32,18 +34,11 @@ MmapEvent anon(std::uint32_t pid, std::uint64_t start, std::uint64_t len, std::u
 
 // A temporary "proc" tree: <dir>/<pid>/root/... standing in for /proc.
 struct FakeProc {
-  fs::path dir;
-  FakeProc() {
-    char tmpl[] = "/tmp/oc_process_test_XXXXXX";
-    dir = ::mkdtemp(tmpl);
-  }
-  ~FakeProc() { fs::remove_all(dir); }
+  testing::TempDir tmp{"oc_process_test"};
+  fs::path dir = tmp.path();
   fs::path root(std::uint32_t pid) { return dir / std::to_string(pid) / "root"; }
   fs::path add_file(std::uint32_t pid, const std::string& path, const std::string& content) {
-    fs::path p = root(pid) / path.substr(1);
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << content;
-    return p;
+    return tmp.write(std::to_string(pid) + "/root" + path, content);
   }
 };
 

@@ -16,9 +16,10 @@
 #include <string>
 
 #include "one_collect/binary/elf_file.h"
-#include "one_collect/symbols/testing/fixture_output.h"
 #include "one_collect/symbols/symbol_cache.h"
 #include "one_collect/symbols/symbol_table.h"
+#include "one_collect/symbols/testing/fixture_output.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -114,8 +115,8 @@ TEST(ElfSymbols, StrippedWithoutBuildIdIsCheckedByCrc) {
 
   // A wrong file under the debuglink name (another program's debug file)
   // fails the CRC check and is not used.
-  fs::path tmp = fs::temp_directory_path() / ("oc_crc_" + std::to_string(::getpid()));
-  fs::create_directories(tmp);
+  testing::TempDir tmp_dir("oc_crc");
+  const fs::path& tmp = tmp_dir.path();
   fs::copy_file(stripped, tmp / "oc_sym_fixture_noid");
   fs::copy_file(dir + "/oc_sym_fixture.debug", tmp / "oc_sym_fixture_noid.debug");
   auto bin2 = ElfFile::open((tmp / "oc_sym_fixture_noid").string());
@@ -124,7 +125,6 @@ TEST(ElfSymbols, StrippedWithoutBuildIdIsCheckedByCrc) {
   opts.debug_dirs = {(tmp / "none").string()};
   auto wrong = find_debug_file(*bin2, (tmp / "oc_sym_fixture_noid").string(), -1, opts);
   EXPECT_EQ(wrong.status().code(), ErrorCode::kNotFound);
-  fs::remove_all(tmp);
 }
 
 TEST(ElfSymbols, BuildIdTreeAndDotDebugDirectory) {
@@ -133,7 +133,8 @@ TEST(ElfSymbols, BuildIdTreeAndDotDebugDirectory) {
   ASSERT_TRUE(bin.ok());
   std::string id = bin->build_id_hex();
   ASSERT_GT(id.size(), 2u);
-  fs::path tmp = fs::temp_directory_path() / ("oc_bid_" + std::to_string(::getpid()));
+  testing::TempDir tmp_dir("oc_bid");
+  const fs::path& tmp = tmp_dir.path();
   fs::create_directories(tmp / "bin");
   fs::create_directories(tmp / "debug" / ".build-id" / id.substr(0, 2));
   fs::copy_file(dir + "/oc_sym_fixture", tmp / "bin" / "prog");
@@ -161,7 +162,6 @@ TEST(ElfSymbols, BuildIdTreeAndDotDebugDirectory) {
   fs::copy_file(dir + "/oc_sym_fixture_cxx.debug", tmp / "bin" / ".debug" / "oc_sym_fixture.debug");
   found = find_debug_file(*b, (tmp / "bin" / "prog").string(), -1, opts);
   EXPECT_EQ(found.status().code(), ErrorCode::kNotFound);
-  fs::remove_all(tmp);
 }
 
 TEST(ElfSymbols, ProcessRootIsHonoured) {
@@ -183,10 +183,10 @@ TEST(ElfSymbols, OneModulePerFileAndPerBuildId) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(*a, *b);
   // A copy of the file (another inode) with the same build id shares it.
-  fs::path tmp = fs::temp_directory_path() / ("oc_same_" + std::to_string(::getpid()));
+  testing::TempDir tmp_dir("oc_same");
+  fs::path tmp = tmp_dir / "copy";
   fs::copy_file(OC_SYM_FIXTURE, tmp);
   auto c = cache.load(tmp.string());
-  fs::remove(tmp);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(*c, *a);
   EXPECT_EQ(cache.module_count(), 1u);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -75,19 +76,13 @@ TEST(PerfMap, EntryCapIsHonoured) {
   EXPECT_TRUE(m.stats().truncated);
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("oc_perfmap_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("oc_perfmap") {}
 };
 
 TEST(PerfMap, FifoIsRefusedWithoutHanging) {
   TempDir d;
-  std::string p = (d.path / "perf-1.map").string();
+  std::string p = (d.path() / "perf-1.map").string();
   ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
   // No writer ever opens the FIFO: a blocking open or read would hang here.
   auto r = PerfMap::read_file(p, ::getuid());
@@ -97,9 +92,9 @@ TEST(PerfMap, FifoIsRefusedWithoutHanging) {
 
 TEST(PerfMap, SymlinkIsRefused) {
   TempDir d;
-  std::string target = (d.path / "real.map").string();
+  std::string target = (d.path() / "real.map").string();
   std::ofstream(target) << "1000 10 f\n";
-  std::string link = (d.path / "perf-2.map").string();
+  std::string link = (d.path() / "perf-2.map").string();
   fs::create_symlink(target, link);
   auto r = PerfMap::read_file(link, ::getuid());
   EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied);
@@ -110,7 +105,7 @@ TEST(PerfMap, SymlinkIsRefused) {
 TEST(PerfMap, WrongOwnerIsRefused) {
   OC_REQUIRE_ROOT();  // chown to another user needs root
   TempDir d;
-  std::string p = (d.path / "perf-3.map").string();
+  std::string p = (d.path() / "perf-3.map").string();
   std::ofstream(p) << "1000 10 f\n";
   ASSERT_EQ(::chown(p.c_str(), 12345, 12345), 0);
   auto r = PerfMap::read_file(p, 23456);
@@ -124,7 +119,7 @@ TEST(PerfMap, WrongOwnerIsRefused) {
 
 TEST(PerfMap, HugeGarbageMapIsCapped) {
   TempDir d;
-  std::string p = (d.path / "perf-4.map").string();
+  std::string p = (d.path() / "perf-4.map").string();
   {
     std::ofstream out(p, std::ios::binary);
     std::string garbage(1 << 20, '\xff');
@@ -270,7 +265,7 @@ TEST(PerfMap, NodeInPidAndMountNamespaceIsReadThroughProcRoot) {
 TEST(PerfMap, JavaDumpPerfMapNamesJavaMethod) {
   OC_REQUIRE_FACILITY(have("java") && have("javac"), "java/javac are not installed");
   TempDir d;
-  std::ofstream(d.path / "OcBusy.java")
+  std::ofstream(d.path() / "OcBusy.java")
       << "public class OcBusy {\n"
          "  static long ocBusyMethod(int n) { long s = 0; for (int i = 0; i < n; i++) s += i % 7; "
          "return s; }\n"
@@ -278,7 +273,7 @@ TEST(PerfMap, JavaDumpPerfMapNamesJavaMethod) {
          "    while (System.nanoTime() - t < 1500000000L) acc += ocBusyMethod(100000);\n"
          "    System.out.println(acc > 0 ? \"done\" : \"zero\"); }\n"
          "}\n";
-  std::string javac = "javac -d " + d.path.string() + " " + (d.path / "OcBusy.java").string();
+  std::string javac = "javac -d " + d.path().string() + " " + (d.path() / "OcBusy.java").string();
   ASSERT_EQ(std::system(javac.c_str()), 0);
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -286,7 +281,7 @@ TEST(PerfMap, JavaDumpPerfMapNamesJavaMethod) {
     int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, 1);
     ::execlp("java", "java", "-XX:+UnlockDiagnosticVMOptions", "-XX:+DumpPerfMapAtExit", "-cp",
-             d.path.c_str(), "OcBusy", nullptr);
+             d.path().c_str(), "OcBusy", nullptr);
     ::_exit(127);
   }
   int status = 0;

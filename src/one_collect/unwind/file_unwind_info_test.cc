@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "one_collect/testing/temp_dir.h"
+
 namespace one_collect::unwind {
 namespace {
 
@@ -45,8 +47,8 @@ TEST(FileUnwindInfo, DebugFrameFromSeparateDebugFileByBuildId) {
   ASSERT_TRUE(stripped.ok()) << stripped.status().to_string();
   ASSERT_FALSE(stripped->section(".debug_frame").ok());
   ASSERT_FALSE(stripped->build_id().empty());
-  char tmpl[] = "/tmp/oc_debug_root_XXXXXX";
-  fs::path root = ::mkdtemp(tmpl);
+  testing::TempDir tmp("oc_debug_root");
+  const fs::path& root = tmp.path();
   std::string hex = stripped->build_id_hex();
   fs::path debug = root / ".build-id" / hex.substr(0, 2) / (hex.substr(2) + ".debug");
   fs::create_directories(debug.parent_path());
@@ -62,7 +64,6 @@ TEST(FileUnwindInfo, DebugFrameFromSeparateDebugFileByBuildId) {
   Row row;
   EXPECT_EQ(with.cfi.find_row(symbol_vaddr(*full, "work_b") + 4, row), CfiLookup::kFound);
   EXPECT_EQ(without.cfi.find_row(symbol_vaddr(*full, "work_b") + 4, row), CfiLookup::kNoEntry);
-  fs::remove_all(root);
 }
 
 TEST(FileUnwindInfo, EhFrameHdrOfARealBinaryMatchesTheLinearScan) {

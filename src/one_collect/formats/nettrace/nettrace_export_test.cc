@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "one_collect/formats/nettrace/nettrace_reader.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
 namespace {
@@ -237,9 +238,8 @@ TEST(NetTraceExport, EmptyMachineIsAValidTrace) {
 }
 
 TEST(NetTraceExport, FilePathErrorsLeaveNothingBehind) {
-  char tmpl[] = "/tmp/nettrace_export_XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
+  testing::TempDir tmp("nettrace_export");
+  std::string dir = tmp.string();
   ExportMachine m;
   fill(m);
   Status missing = write_nettrace(m, dir + "/no/such/dir/out.nettrace");
@@ -257,7 +257,6 @@ TEST(NetTraceExport, FilePathErrorsLeaveNothingBehind) {
   auto t = ntread::read_nettrace_file(path);
   ASSERT_TRUE(t.ok()) << t.status().to_string();
   EXPECT_EQ(t->event_count, stats.events);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "one_collect/formats/nettrace/nettrace_reader.h"
 #include "one_collect/formats/nettrace/universal_nettrace.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect::nettrace {
 namespace {
@@ -426,17 +427,12 @@ TEST(NetTraceWriter, RejectsBadReferencesAndTimeGoingBackwards) {
 
 class TempDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/nettrace_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::size_t entries() const {
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir_),
                                                   std::filesystem::directory_iterator()));
   }
-  std::string dir_;
+  one_collect::testing::TempDir tmp_{"nettrace_test"};
+  std::string dir_ = tmp_.string();
 };
 
 TEST_F(TempDir, FileIsRenamedIntoPlaceOnFinish) {
