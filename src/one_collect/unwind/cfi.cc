@@ -173,6 +173,15 @@ bool parse_fde(ByteSpan bytes, const PointerBases& bases, CfiSection section,
   return true;
 }
 
+// An offset operand times the CIE's data alignment. Hostile CFI can make
+// the product overflow: it wraps (the rule is garbage, but defined).
+std::int64_t factored(std::uint64_t operand, std::int64_t data_align) {
+  return static_cast<std::int64_t>(operand * static_cast<std::uint64_t>(data_align));
+}
+std::int64_t factored(std::int64_t operand, std::int64_t data_align) {
+  return factored(static_cast<std::uint64_t>(operand), data_align);
+}
+
 // Register rule state while running a CFA program: all tracked rules + CFA.
 struct State {
   CfaRule cfa;
@@ -198,7 +207,7 @@ class Interpreter {
           if (!advance(low * cie_.code_align)) return true;
           continue;
         case kOffset:
-          set_rule(low, RuleKind::kOffset, static_cast<std::int64_t>(c.uleb()) * cie_.data_align);
+          set_rule(low, RuleKind::kOffset, factored(c.uleb(), cie_.data_align));
           break;
         case kRestore:
           if (is_cie) return false;
@@ -219,27 +228,27 @@ class Interpreter {
             case kAdvanceLoc4: if (!advance(c.u32() * cie_.code_align)) return c.ok(); break;
             case kOffsetExtended: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kOffset, static_cast<std::int64_t>(c.uleb()) * cie_.data_align);
+              set_rule(r, RuleKind::kOffset, factored(c.uleb(), cie_.data_align));
               break;
             }
             case kOffsetExtendedSf: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kOffset, c.sleb() * cie_.data_align);
+              set_rule(r, RuleKind::kOffset, factored(c.sleb(), cie_.data_align));
               break;
             }
             case kGnuNegativeOffsetExtended: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kOffset, -static_cast<std::int64_t>(c.uleb()) * cie_.data_align);
+              set_rule(r, RuleKind::kOffset, factored(std::uint64_t{0} - c.uleb(), cie_.data_align));
               break;
             }
             case kValOffset: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kValOffset, static_cast<std::int64_t>(c.uleb()) * cie_.data_align);
+              set_rule(r, RuleKind::kValOffset, factored(c.uleb(), cie_.data_align));
               break;
             }
             case kValOffsetSf: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kValOffset, c.sleb() * cie_.data_align);
+              set_rule(r, RuleKind::kValOffset, factored(c.sleb(), cie_.data_align));
               break;
             }
             case kRestoreExtended:
@@ -273,7 +282,7 @@ class Interpreter {
             }
             case kDefCfaSf: {
               std::uint64_t r = c.uleb();
-              std::int64_t off = c.sleb() * cie_.data_align;
+              std::int64_t off = factored(c.sleb(), cie_.data_align);
               if (!set_cfa(r, off)) return false;
               break;
             }
@@ -294,7 +303,7 @@ class Interpreter {
               break;
             }
             case kDefCfaOffsetSf: {
-              std::int64_t off = c.sleb() * cie_.data_align;
+              std::int64_t off = factored(c.sleb(), cie_.data_align);
               if (state_.cfa.kind != CfaKind::kRegOffset) { if (c.ok()) bad_ = true; break; }
               if (!set_cfa(state_.cfa.reg, off)) return false;
               break;
