@@ -302,7 +302,8 @@ Result<ElfDebugLink> ElfFile::debug_link() const {
   OC_ASSIGN_OR_RETURN(ElfSection s, section(".gnu_debuglink"));
   ByteSpan d = s.data;
   const char* p = reinterpret_cast<const char*>(d.data());
-  std::size_t len = strnlen(p, d.size());
+  // An empty section may have no data pointer at all: strnlen must not see it.
+  std::size_t len = d.empty() ? 0 : strnlen(p, d.size());
   if (len == 0 || len == d.size()) return malformed(name_, ".gnu_debuglink has no terminated name");
   std::size_t crc_off = (len + 1 + 3) & ~std::size_t{3};
   auto crc = read_at<std::uint32_t>(d, crc_off);
