@@ -204,6 +204,10 @@ class RecordTraceProcess {
 
   // Waits for the exit (killing it after kHang, a failure).
   CliRun finish() {
+    if (!started()) {
+      ADD_FAILURE() << "record-trace could not be started";
+      return {};
+    }
     if (!wait_until([&] { return !running(); }, kHang)) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status_, 0);
