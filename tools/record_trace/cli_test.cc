@@ -717,7 +717,8 @@ TEST_F(RecordTraceCli, StopSignalsStopCleanlyAndStillExport) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     SCOPED_TRACE(::strsignal(sig));
     fs::remove(dir_ + "/trace.folded");
-    RecordTraceProcess p(dir_, {"--live", "-g", "none", "-f", "folded", "-o", dir_});
+    // Kernel frame-pointer stacks (-g fp) here; the other modes run elsewhere.
+    RecordTraceProcess p(dir_, {"--live", "--callstacks", "fp", "-f", "folded", "-o", dir_});
     // Some samples first, so the profile has something in it.
     ASSERT_TRUE(p.wait_for_stdout_lines(20)) << p.err();
     p.signal(sig);
@@ -727,6 +728,12 @@ TEST_F(RecordTraceCli, StopSignalsStopCleanlyAndStillExport) {
     EXPECT_THAT(r.out, HasSubstr(dir_ + "/trace.folded"));
     ASSERT_TRUE(fs::exists(dir_ + "/trace.folded"));
     EXPECT_GT(fs::file_size(dir_ + "/trace.folded"), 0u);
+    bool stacks = false;  // fp: the kernel's callchain, more than the sampled address
+    for (const std::string& line : lines_of(r.out)) {
+      std::string frames = field_of(line, "frames");
+      stacks = stacks || (all_digits(frames) && std::stoul(frames) > 1);
+    }
+    EXPECT_TRUE(stacks) << r.out.substr(0, 2000);
   }
 }
 
