@@ -129,9 +129,9 @@ Result<std::vector<std::string>> write_perfview_xml(const ExportMachine& machine
       std::string base = prefix + "." + file_safe(machine.string(group.comm)) + "." +
                          file_safe(machine.sample_kind_name(kind));
       // Different comms can sanitise to one name: keep files apart.
-      std::string path = base + ".PerfView.xml";
+      std::string path = base + std::string(kPerfviewXmlExtension);
       for (int n = 2; used_names.count(path); ++n) {
-        path = base + "." + std::to_string(n) + ".PerfView.xml";
+        path = base + "." + std::to_string(n) + std::string(kPerfviewXmlExtension);
       }
       used_names.insert(path);
       std::string kind_comment = comment + "; kind=" + std::string(machine.sample_kind_name(kind)) +

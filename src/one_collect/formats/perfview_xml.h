@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "one_collect/core/status.h"
@@ -27,6 +28,9 @@ namespace one_collect {
 // converter; `metric_scale` divides them, e.g. 1e6 for ns -> ms).
 std::string perfview_xml_text(const ExportGraph& graph, std::uint64_t metric_scale,
                               std::string_view comment);
+
+// What ends every file name (the format registry names the files with it).
+inline constexpr std::string_view kPerfviewXmlExtension = ".PerfView.xml";
 
 // Writes <prefix>.<comm>.<kind>.PerfView.xml for every command name and every
 // sample kind it has samples of; returns the paths written (sorted by comm,
