@@ -2,27 +2,32 @@
 //
 //   exporter.add_export_hook(*export_hook_for("pprof"));
 //
-// Each hook writes next to settings.output_path() (a path prefix):
-//   pprof      <out>.cpu.pb.gz, <out>.off_cpu.pb.gz  (kinds with samples)
-//   speedscope <out>.cpu.speedscope.json, ...
-//   folded     <out>.cpu.folded, ...
-//   chrome     <out>.trace.json
-//   perfview   <out>.<comm>.<kind>.PerfView.xml
-// (nettrace lives in formats/nettrace and registers its own hook.)
+// The names, the files and the writers are the format registry's
+// (format_registry.h), the same as record-trace's --format. Each hook
+// writes at the prefix settings.output_path(), e.g. "out/profile":
+//   nettrace      out/profile.nettrace
+//   perfview-xml  out/profile.<comm>.<kind>.PerfView.xml
+//   pprof         out/profile.pb.gz, out/profile.off_cpu.pb.gz (one per kind)
+//   speedscope    out/profile.speedscope.json, out/profile.off_cpu.speedscope.json
+//   folded        out/profile.folded, out/profile.off_cpu.folded
+//   chrome        out/profile.chrome.json
+// The sample kinds written are kinds_to_export(machine, settings.cpu_sampling(),
+// settings.context_switches()): cpu first, then off_cpu, then other kinds
+// with samples. "perfview" is a deprecated alias of "perfview-xml".
 #pragma once
 
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "one_collect/core/status.h"
 #include "one_collect/export/universal_exporter.h"
+#include "one_collect/formats/format_registry.h"
 
 namespace one_collect {
 
-// "chrome, folded, perfview, pprof, speedscope".
-std::string known_format_names();
-// The hook for `name`; an unknown name is an error listing the known ones.
+// The hook writing `format`.
+ExportHook export_hook_for(const OutputFormat& format);
+// The hook for a registered name; an unknown name is an error listing the
+// known ones (output_format_names()).
 Result<ExportHook> export_hook_for(std::string_view name);
 
 }  // namespace one_collect

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "one_collect/formats/testing/format_fixture.h"
 #include "one_collect/testing/temp_dir.h"
@@ -42,27 +43,48 @@ TEST(FormatHooks, EveryFormatByNameThroughTheUniversalExporter) {
   ASSERT_TRUE(settings.add_scenario("off_cpu").ok());
   settings.set_output_path((dir / "profile").string());
   UniversalExporter exporter(std::move(settings), std::make_unique<FixtureSession>());
-  for (const char* name : {"pprof", "speedscope", "folded", "chrome", "perfview"}) {
-    auto hook = export_hook_for(name);
-    ASSERT_TRUE(hook.ok()) << name;
+  // Every registered format, by the name record-trace's --format takes.
+  for (const OutputFormat& f : output_formats()) {
+    auto hook = export_hook_for(f.name);
+    ASSERT_TRUE(hook.ok()) << f.name;
     exporter.add_export_hook(*hook);
   }
   ASSERT_TRUE(exporter.collect_until("t", [] { return true; }).ok());
   std::set<std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) files.insert(e.path().filename());
   EXPECT_EQ(files, (std::set<std::string>{
-                       "profile.cpu.pb.gz", "profile.off_cpu.pb.gz",
-                       "profile.cpu.speedscope.json", "profile.off_cpu.speedscope.json",
-                       "profile.cpu.folded", "profile.off_cpu.folded", "profile.trace.json",
+                       "profile.nettrace", "profile.pb.gz", "profile.off_cpu.pb.gz",
+                       "profile.speedscope.json", "profile.off_cpu.speedscope.json",
+                       "profile.folded", "profile.off_cpu.folded", "profile.chrome.json",
                        "profile.app.cpu.PerfView.xml", "profile.app.off_cpu.PerfView.xml",
                        "profile.we_ird_____name___x_.cpu.PerfView.xml"}));
+}
+
+// Only off-CPU asked for: it gets the plain names, as in record-trace.
+TEST(FormatHooks, TheFirstRequestedKindGetsThePlainName) {
+  testing::TempDir tmp("oc_format_hooks");
+  ExportSettings settings;
+  ASSERT_TRUE(settings.add_scenario("off_cpu").ok());
+  settings.set_output_path((tmp.path() / "p").string());
+  UniversalExporter exporter(std::move(settings), std::make_unique<FixtureSession>());
+  exporter.add_export_hook(*export_hook_for("folded"));
+  ASSERT_TRUE(exporter.collect_until("t", [] { return true; }).ok());
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(tmp.path())) files.insert(e.path().filename());
+  EXPECT_EQ(files, (std::set<std::string>{"p.folded", "p.cpu.folded"}));
+  EXPECT_THAT(testing::read_text(tmp.path() / "p.folded"), HasSubstr("[kernel]!schedule"));
+  EXPECT_THAT(testing::read_text(tmp.path() / "p.cpu.folded"),
+              ::testing::Not(HasSubstr("[kernel]!schedule")));
 }
 
 TEST(FormatHooks, UnknownFormatAndMissingOutput) {
   auto bad = export_hook_for("svg");
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kNotFound);
   EXPECT_THAT(bad.status().message(),
-              HasSubstr("unknown format 'svg'; known formats: chrome, folded, perfview, pprof"));
+              HasSubstr("unknown format 'svg' (known: " + output_format_names() + ")"));
+  // The old name still works (deprecated alias).
+  EXPECT_TRUE(export_hook_for("perfview").ok());
   ExportMachine m;
   ExportSettings no_output;
   Status s = (*export_hook_for("chrome"))(m, no_output);
