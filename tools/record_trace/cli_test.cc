@@ -28,6 +28,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "one_collect/formats/format_registry.h"
 #include "one_collect/testing/privileged.h"
 #include "tools/record_trace/test_unprivileged.h"
 
@@ -381,6 +382,33 @@ TEST_F(RecordTraceCli, HelpIsAManPage) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
   EXPECT_EQ(run({"-h"}).out, r.out);
+}
+
+// The binary's FORMATS section names exactly the format registry's formats,
+// in its order, and --format takes each of them (--help exits 0 once every
+// option parsed: an unknown format is a usage error, exit 2).
+TEST_F(RecordTraceCli, HelpListsAndFormatTakesExactlyTheRegistrysFormats) {
+  CliRun r = run({"--help"});
+  ASSERT_EQ(r.exit_code, 0);
+  std::size_t start = r.out.find("\nFORMATS\n");
+  ASSERT_NE(start, std::string::npos) << r.out;
+  std::size_t end = r.out.find("\n\n", start + 1);
+  std::vector<std::string> listed;
+  for (const std::string& line : lines_of(r.out.substr(start + 9, end - start - 9))) {
+    if (line.size() > 7 && line.find_first_not_of(' ') == 7) {
+      listed.push_back(line.substr(7, line.find(' ', 7) - 7));
+    }
+  }
+  std::vector<std::string> registered;
+  for (const one_collect::OutputFormat& f : one_collect::output_formats()) {
+    registered.emplace_back(f.name);
+    EXPECT_THAT(r.out, HasSubstr("       " + std::string(f.name) + " (" +
+                                 one_collect::output_file_pattern(f, "trace") + ")\n"));
+    CliRun accepted = run({"--format", std::string(f.name), "--help"});
+    EXPECT_EQ(accepted.exit_code, 0) << f.name << ": " << accepted.err;
+  }
+  EXPECT_EQ(listed, registered);
+  EXPECT_EQ(run({"--format", "svg", "--help"}).exit_code, 2);
 }
 
 TEST_F(RecordTraceCli, VersionPrintsTheVersion) {

@@ -1,7 +1,9 @@
 #include "tools/record_trace/help.h"
 
 #include <string_view>
+#include <vector>
 
+#include "one_collect/formats/format_registry.h"
 #include "tools/record_trace/exit_codes.h"
 #include "tools/record_trace/options.h"
 
@@ -126,6 +128,14 @@ std::string help_text(std::size_t width) {
             "record-trace then exits with the command's exit status (128+N when a signal N "
             "killed it). The first argument that is not an option also starts the command.",
        11, width);
+  // Generated from the format registry: exactly the names --format accepts.
+  out += "\nFORMATS\n";
+  for (const OutputFormat& f : output_formats()) {
+    wrap(out, std::string(f.name) + " (" + output_file_pattern(f, "trace") + ")", 7, width);
+    std::string body(f.description);
+    if (&f == &default_output_format()) body += " The default.";
+    wrap(out, body, 11, width);
+  }
   out += "\nEXAMPLES\n";
   for (const Example& e : kExamples) {
     wrap(out, e.command, 7, width);
@@ -146,21 +156,26 @@ std::string help_text(std::size_t width) {
     std::string_view what;
   };
   constexpr FileDoc kFiles[] = {
-      {"trace.nettrace", "nettrace (format --format nettrace): open in PerfView or TraceEvent."},
-      {"trace.<comm>.<kind>.PerfView.xml",
-       "PerfView XML stack files, one per command name and sample kind (cpu, off_cpu)."},
-      {"trace.pb.gz", "pprof profile: go tool pprof -http=: trace.pb.gz."},
-      {"trace.speedscope.json", "speedscope: https://www.speedscope.app or npx speedscope."},
-      {"trace.folded", "folded stacks: flamegraph.pl trace.folded > flame.svg."},
-      {"trace.chrome.json", "Chrome trace events: chrome://tracing or https://ui.perfetto.dev."},
-      {"trace.off_cpu.<ext>",
-       "pprof, speedscope and folded files hold one sample kind each: with both --on-cpu and "
-       "--off-cpu, the off-CPU profile goes to a second file with this name."},
       {"/proc/sys/kernel/perf_event_paranoid",
        "who may use perf_events; 'sysctl kernel.perf_event_paranoid=1' allows unprivileged "
        "per-process recording, -1 everything."},
       {"/sys/kernel/tracing", "tracefs: the tracepoints --event can name (available_events)."},
   };
+  // The files of each format are listed under FORMATS.
+  std::vector<std::string_view> per_kind;
+  for (const OutputFormat& f : output_formats()) {
+    if (f.files == FormatFiles::kPerKind) per_kind.push_back(f.name);
+  }
+  std::string kinds_note;
+  for (std::size_t i = 0; i < per_kind.size(); ++i) {
+    if (i != 0) kinds_note += i + 1 == per_kind.size() ? " and " : ", ";
+    kinds_note += per_kind[i];
+  }
+  kinds_note +=
+      " files hold one sample kind each: with both --on-cpu and --off-cpu, the off-CPU profile "
+      "goes to a second file with this name.";
+  wrap(out, "trace.off_cpu.<ext>", 7, width);
+  wrap(out, kinds_note, 11, width);
   for (const FileDoc& f : kFiles) {
     wrap(out, f.name, 7, width);
     wrap(out, f.what, 11, width);

@@ -1,6 +1,8 @@
 // record-trace --help: a manual page (NAME, SYNOPSIS, DESCRIPTION, OPTIONS,
-// EXAMPLES, EXIT STATUS, FILES). OPTIONS and EXIT STATUS are generated from
-// the option table and the exit-code table, so they cannot drift.
+// FORMATS, EXAMPLES, EXIT STATUS, FILES). OPTIONS, FORMATS and EXIT STATUS
+// are generated from the option table, the format registry
+// (one_collect/formats/format_registry.h) and the exit-code table, so they
+// cannot drift.
 #pragma once
 
 #include <string>

@@ -1,22 +1,12 @@
 #include "tools/record_trace/options.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
 namespace one_collect::record_trace {
 
 namespace {
-
-constexpr std::array<std::pair<OutputFormat, std::string_view>, 6> kFormats = {{
-    {OutputFormat::kNettrace, "nettrace"},
-    {OutputFormat::kPerfviewXml, "perfview-xml"},
-    {OutputFormat::kPprof, "pprof"},
-    {OutputFormat::kSpeedscope, "speedscope"},
-    {OutputFormat::kFolded, "folded"},
-    {OutputFormat::kChrome, "chrome"},
-}};
 
 Status usage(std::string message) { return error(ErrorCode::kInvalidArgument, std::move(message)); }
 
@@ -68,10 +58,11 @@ Status apply_pid(RecordOptions& o, std::string_view value) {
 
 Status apply_format(RecordOptions& o, std::string_view value) {
   auto words = split_list(value);
-  if (words.empty()) return usage("--format: expects one or more of " + known_format_names());
+  if (words.empty()) return usage("--format: expects one or more of " + output_format_names());
   for (std::string_view word : words) {
-    Result<OutputFormat> f = parse_format(word);
-    if (!f.ok()) return f.status();
+    // The registry's names (and its deprecated aliases); anything else is a usage error.
+    Result<const OutputFormat*> f = find_output_format(word);
+    if (!f.ok()) return usage(f.status().message());
     if (std::find(o.formats.begin(), o.formats.end(), *f) == o.formats.end()) {
       o.formats.push_back(*f);
     }
@@ -166,10 +157,8 @@ const OptionSpec kTable[] = {
      "recorded.",
      "", &apply_pid},
     {"format", 'f', ValueKind::kList, "FORMAT[,FORMAT...]", true,
-     "Output formats, several at once separated by commas: nettrace (PerfView, TraceEvent), "
-     "perfview-xml (PerfView stack files, one per command name), pprof (go tool pprof, "
-     "gzipped profile.proto), speedscope (speedscope.app JSON), folded (flamegraph.pl / "
-     "inferno input), chrome (chrome://tracing and Perfetto UI JSON).",
+     "Output formats, several at once separated by commas: the names listed under FORMATS "
+     "below.",
      "nettrace", &apply_format},
     {"out", 'o', ValueKind::kText, "PATH", false,
      "Where to write. An existing directory receives trace.<ext> files (PerfView XML: "
@@ -277,33 +266,8 @@ Status check_value(const OptionSpec& spec, std::string_view value) {
 
 }  // namespace
 
-std::string_view format_name(OutputFormat format) {
-  for (const auto& [f, name] : kFormats) {
-    if (f == format) return name;
-  }
-  return "?";
-}
-
-Result<OutputFormat> parse_format(std::string_view name) {
-  for (const auto& [f, known] : kFormats) {
-    if (known == name) return f;
-  }
-  if (name == "perfview" || name == "xml") return OutputFormat::kPerfviewXml;
-  if (name == "chrome-trace" || name == "perfetto") return OutputFormat::kChrome;
-  return usage("unknown format " + quoted(name) + " (known: " + known_format_names() + ")");
-}
-
-std::string known_format_names() {
-  std::string out;
-  for (const auto& [f, name] : kFormats) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-std::vector<OutputFormat> RecordOptions::effective_formats() const {
-  if (formats.empty()) return {OutputFormat::kNettrace};
+std::vector<const OutputFormat*> RecordOptions::effective_formats() const {
+  if (formats.empty()) return {&default_output_format()};
   return formats;
 }
 

@@ -16,22 +16,9 @@
 #include <vector>
 
 #include "one_collect/core/status.h"
+#include "one_collect/formats/format_registry.h"
 
 namespace one_collect::record_trace {
-
-enum class OutputFormat : std::uint8_t {
-  kNettrace,
-  kPerfviewXml,
-  kPprof,
-  kSpeedscope,
-  kFolded,
-  kChrome,
-};
-std::string_view format_name(OutputFormat format);
-// Parses one format name ("pprof", "perfview-xml", ...).
-Result<OutputFormat> parse_format(std::string_view name);
-// "nettrace, perfview-xml, pprof, speedscope, folded, chrome".
-std::string known_format_names();
 
 enum class Callstacks : std::uint8_t { kDwarf, kFramePointer, kNone };
 
@@ -46,7 +33,8 @@ struct RecordOptions {
   bool on_cpu = false;
   bool off_cpu = false;
   std::vector<std::uint32_t> pids;
-  std::vector<OutputFormat> formats;  // unique, in the order given
+  // Registry entries (format_registry.h), unique, in the order given.
+  std::vector<const OutputFormat*> formats;
   std::string out;                    // empty: the current directory
   std::uint64_t frequency_hz = 1000;
   Callstacks callstacks = Callstacks::kDwarf;
@@ -63,8 +51,8 @@ struct RecordOptions {
   // What actually runs: CPU sampling is on when asked for, or when nothing
   // else (off-CPU, events) was asked for.
   bool cpu_sampling() const { return on_cpu || (!off_cpu && events.empty()); }
-  // The formats to write (nettrace when none was given).
-  std::vector<OutputFormat> effective_formats() const;
+  // The formats to write (the registry's default, nettrace, when none was given).
+  std::vector<const OutputFormat*> effective_formats() const;
 };
 
 enum class ValueKind : std::uint8_t {

@@ -13,6 +13,29 @@ using ::testing::HasSubstr;
 
 Result<RecordOptions> parse(std::vector<std::string> args) { return parse_command_line(args); }
 
+std::vector<std::string_view> names(const std::vector<const OutputFormat*>& formats) {
+  std::vector<std::string_view> out;
+  for (const OutputFormat* f : formats) out.push_back(f->name);
+  return out;
+}
+
+// The lines of `section` ("FORMATS") up to the next section heading.
+std::vector<std::string> section_lines(const std::string& help, const std::string& section) {
+  std::vector<std::string> lines;
+  std::size_t start = help.find("\n" + section + "\n");
+  if (start == std::string::npos) return lines;
+  start += section.size() + 2;
+  while (start < help.size()) {
+    std::size_t end = help.find('\n', start);
+    if (end == std::string::npos) end = help.size();
+    std::string line = help.substr(start, end - start);
+    if (!line.empty() && line[0] != ' ') break;  // the next heading
+    lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
 TEST(RecordTraceOptions, DefaultsSampleCpuWithDwarfAtOneKilohertzIntoNettrace) {
   Result<RecordOptions> o = parse({});
   ASSERT_TRUE(o.ok()) << o.status().to_string();
@@ -22,7 +45,7 @@ TEST(RecordTraceOptions, DefaultsSampleCpuWithDwarfAtOneKilohertzIntoNettrace) {
   EXPECT_EQ(o->callstacks, Callstacks::kDwarf);
   EXPECT_EQ(o->stack_size, 16384u);
   EXPECT_FALSE(o->duration_s.has_value());
-  EXPECT_EQ(o->effective_formats(), std::vector<OutputFormat>{OutputFormat::kNettrace});
+  EXPECT_EQ(names(o->effective_formats()), std::vector<std::string_view>{"nettrace"});
   EXPECT_TRUE(o->command.empty());
 }
 
@@ -37,8 +60,8 @@ TEST(RecordTraceOptions, EveryOptionInLongShortAndInlineForms) {
   EXPECT_TRUE(o->on_cpu);
   EXPECT_TRUE(o->off_cpu);
   EXPECT_EQ(o->pids, (std::vector<std::uint32_t>{12, 13, 14}));
-  EXPECT_EQ(o->formats, (std::vector<OutputFormat>{OutputFormat::kPprof, OutputFormat::kSpeedscope,
-                                                   OutputFormat::kFolded, OutputFormat::kChrome}));
+  EXPECT_EQ(names(o->formats),
+            (std::vector<std::string_view>{"pprof", "speedscope", "folded", "chrome"}));
   EXPECT_EQ(o->out, "/tmp/x");
   EXPECT_EQ(o->frequency_hz, 4000u);
   EXPECT_EQ(o->callstacks, Callstacks::kFramePointer);
@@ -156,20 +179,65 @@ TEST(RecordTraceOptions, ValueParsers) {
   EXPECT_FALSE(parse_unsigned("+1").ok());
 }
 
-TEST(RecordTraceOptions, FormatNamesRoundTrip) {
-  for (OutputFormat f : {OutputFormat::kNettrace, OutputFormat::kPerfviewXml, OutputFormat::kPprof,
-                         OutputFormat::kSpeedscope, OutputFormat::kFolded, OutputFormat::kChrome}) {
-    Result<OutputFormat> back = parse_format(format_name(f));
-    ASSERT_TRUE(back.ok());
-    EXPECT_EQ(*back, f);
+// --format takes exactly the format registry's names: each alone, all
+// together in registry order, and nothing else (deprecated aliases aside).
+TEST(RecordTraceOptions, FormatTakesTheRegistrysNames) {
+  std::string all;
+  std::vector<std::string_view> expected;
+  for (const OutputFormat& f : output_formats()) {
+    Result<RecordOptions> o = parse({"--format", std::string(f.name)});
+    ASSERT_TRUE(o.ok()) << f.name << ": " << o.status().to_string();
+    EXPECT_EQ(o->formats, std::vector<const OutputFormat*>{&f});
+    EXPECT_FALSE(parse({"--format", std::string(f.name) + "x"}).ok()) << f.name;
+    all += (all.empty() ? "" : ",") + std::string(f.name);
+    expected.push_back(f.name);
+  }
+  Result<RecordOptions> o = parse({"-f", all});
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(names(o->formats), expected);
+  EXPECT_THAT(parse({"-f", "svg"}).status().message(),
+              HasSubstr("(known: " + output_format_names() + ")"));
+  EXPECT_EQ(names(parse({"-f", "perfview,perfetto"})->formats),
+            (std::vector<std::string_view>{"perfview-xml", "chrome"}));
+}
+
+// FORMATS in --help is the registry: every name with its files and
+// description, and no name the registry does not hold.
+TEST(RecordTraceHelp, FormatsSectionListsExactlyTheRegistry) {
+  std::string help = help_text(80);
+  std::vector<std::string> listed;
+  std::string body;
+  for (const std::string& line : section_lines(help, "FORMATS")) {
+    if (line.empty()) continue;
+    std::size_t indent = line.find_first_not_of(' ');
+    if (indent == 7) {
+      listed.push_back(line.substr(7, line.find(' ', 7) - 7));
+    } else {
+      EXPECT_EQ(indent, 11u) << line;
+      body += line.substr(indent) + " ";
+    }
+  }
+  std::vector<std::string> registered;
+  for (const OutputFormat& f : output_formats()) {
+    registered.emplace_back(f.name);
+    EXPECT_THAT(help, HasSubstr("       " + std::string(f.name) + " (" +
+                                output_file_pattern(f, "trace") + ")\n"));
+    EXPECT_THAT(body, HasSubstr(std::string(f.description))) << f.name;
+  }
+  EXPECT_EQ(listed, registered);
+  // The --format option's documented default is the registry's.
+  for (const OptionSpec& spec : option_table()) {
+    if (spec.name == "format") {
+      EXPECT_EQ(spec.default_text, default_output_format().name);
+    }
   }
 }
 
 TEST(RecordTraceHelp, ReadsLikeAManPageAndListsEveryOptionAndExitCode) {
   std::string help = help_text(80);
   for (const char* section :
-       {"NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "OPTIONS\n", "EXAMPLES\n", "EXIT STATUS\n",
-        "FILES\n"}) {
+       {"NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "OPTIONS\n", "FORMATS\n", "EXAMPLES\n",
+        "EXIT STATUS\n", "FILES\n"}) {
     EXPECT_THAT(help, HasSubstr(section));
   }
   for (const OptionSpec& spec : option_table()) {

@@ -9,13 +9,14 @@
 
 #include "one_collect/core/status.h"
 #include "one_collect/export/export_machine.h"
+#include "one_collect/formats/format_registry.h"
 #include "tools/record_trace/options.h"
 #include "tools/record_trace/summary.h"
 
 namespace one_collect::record_trace {
 
 struct OutputTarget {
-  OutputFormat format;
+  const OutputFormat* format;  // a format registry entry
   // The file (PerfView XML: the prefix its per-command files extend).
   std::string path;
 };
@@ -24,12 +25,11 @@ struct OutputPlan {
   std::vector<OutputTarget> targets;
 };
 
-// ".nettrace", ".pb.gz", ".speedscope.json", ".folded", ".chrome.json", "" (perfview-xml).
-std::string_view format_extension(OutputFormat format);
-
-// --out empty: the current directory. An existing directory gets
-// trace.<ext>; any other path must have an existing, writable directory and
-// is used as given for one format, as a prefix (PATH<ext>) for several.
+// --out empty: the current directory. An existing directory gets the
+// registry's names with the prefix "trace" (trace.nettrace, trace.pb.gz, ...,
+// output_target); any other path must have an existing, writable directory
+// and is used as given for one format, as a prefix (PATH<ext>) for several
+// (PerfView XML: a prefix either way, output_target_for_path).
 // The directory must accept a new file (probe_new_file) and an existing
 // target must be a regular file or a symbolic link, since writers rename a
 // temporary file over it. Errors name the path and the reason: kNotFound
@@ -37,23 +37,20 @@ std::string_view format_extension(OutputFormat format);
 // read-only file system), kInvalidArgument (a parent that is a file, a
 // directory that takes no files such as /proc, a device or directory in the
 // way).
-Result<OutputPlan> plan_outputs(const std::string& out, const std::vector<OutputFormat>& formats);
+Result<OutputPlan> plan_outputs(const std::string& out,
+                                const std::vector<const OutputFormat*>& formats);
 
 // Whether `dir` accepts a new file: creates one and drops it. The file is
 // unnamed (O_TMPFILE) where the file system allows, else (or when
 // `allow_unnamed` is false) a hidden named file removed at once.
 Status probe_new_file(const std::string& dir, bool allow_unnamed = true);
 
-// The sample kinds worth a file, main one first: cpu, off_cpu, then others,
-// those with samples (the first requested one even when empty).
-std::vector<SampleKind> kinds_to_export(const ExportMachine& machine, bool cpu_requested,
-                                        bool off_cpu_requested);
+// Which sample kinds get files (kinds_to_export) and their names
+// (path_for_kind) are the format registry's.
 
-// The path for a secondary kind: "trace.pb.gz" -> "trace.off_cpu.pb.gz".
-std::string path_for_kind(const std::string& path, OutputFormat format, std::string_view kind);
-
-// Writes every target; returns the files with their sizes. All writers run
-// even when one fails; failures are combined into one error.
+// Writes every target through the registry (write_format, one file per kind
+// in `kinds` for per-kind formats); returns the files with their sizes. All
+// writers run even when one fails; failures are combined into one error.
 Status write_outputs(const ExportMachine& machine, const OutputPlan& plan,
                      const std::vector<SampleKind>& kinds, std::vector<WrittenFile>& written);
 

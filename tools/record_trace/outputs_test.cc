@@ -31,12 +31,13 @@ class RecordTraceOutputs : public ::testing::Test {
   std::string dir_;
 };
 
-using F = OutputFormat;
+// A format registry entry by name.
+const OutputFormat* fmt(std::string_view name) { return *find_output_format(name); }
 
 TEST_F(RecordTraceOutputs, DirectoryGetsTraceFilesPerFormat) {
   Result<OutputPlan> plan =
-      plan_outputs(dir_, {F::kNettrace, F::kPprof, F::kSpeedscope, F::kFolded, F::kChrome,
-                          F::kPerfviewXml});
+      plan_outputs(dir_, {fmt("nettrace"), fmt("pprof"), fmt("speedscope"), fmt("folded"),
+                          fmt("chrome"), fmt("perfview-xml")});
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   ASSERT_EQ(plan->targets.size(), 6u);
   EXPECT_EQ(plan->targets[0].path, dir_ + "/trace.nettrace");
@@ -46,39 +47,39 @@ TEST_F(RecordTraceOutputs, DirectoryGetsTraceFilesPerFormat) {
   EXPECT_EQ(plan->targets[4].path, dir_ + "/trace.chrome.json");
   EXPECT_EQ(plan->targets[5].path, dir_ + "/trace");  // perfview prefix
   // A trailing slash makes no difference.
-  EXPECT_EQ(plan_outputs(dir_ + "/", {F::kPprof})->targets[0].path, dir_ + "/trace.pb.gz");
+  EXPECT_EQ(plan_outputs(dir_ + "/", {fmt("pprof")})->targets[0].path, dir_ + "/trace.pb.gz");
 }
 
 TEST_F(RecordTraceOutputs, FilePathIsUsedAsGivenForOneFormatAndAsPrefixForSeveral) {
-  EXPECT_EQ(plan_outputs(dir_ + "/cpu.prof", {F::kPprof})->targets[0].path, dir_ + "/cpu.prof");
-  Result<OutputPlan> two = plan_outputs(dir_ + "/run1", {F::kPprof, F::kFolded});
+  EXPECT_EQ(plan_outputs(dir_ + "/cpu.prof", {fmt("pprof")})->targets[0].path, dir_ + "/cpu.prof");
+  Result<OutputPlan> two = plan_outputs(dir_ + "/run1", {fmt("pprof"), fmt("folded")});
   ASSERT_TRUE(two.ok());
   EXPECT_EQ(two->targets[0].path, dir_ + "/run1.pb.gz");
   EXPECT_EQ(two->targets[1].path, dir_ + "/run1.folded");
-  EXPECT_EQ(plan_outputs(dir_ + "/x.PerfView.xml", {F::kPerfviewXml})->targets[0].path,
+  EXPECT_EQ(plan_outputs(dir_ + "/x.PerfView.xml", {fmt("perfview-xml")})->targets[0].path,
             dir_ + "/x");
 }
 
 TEST_F(RecordTraceOutputs, CurrentDirectoryByDefault) {
-  Result<OutputPlan> plan = plan_outputs("", {F::kNettrace});
+  Result<OutputPlan> plan = plan_outputs("", {fmt("nettrace")});
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->targets[0].path, "./trace.nettrace");
 }
 
 TEST_F(RecordTraceOutputs, MissingOrUnusableDirectoriesAreNamed) {
-  Result<OutputPlan> plan = plan_outputs(dir_ + "/no/such/trace.pb.gz", {F::kPprof});
+  Result<OutputPlan> plan = plan_outputs(dir_ + "/no/such/trace.pb.gz", {fmt("pprof")});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kNotFound);
   EXPECT_THAT(plan.status().message(),
               HasSubstr("output directory '" + dir_ + "/no/such' does not exist"));
   EXPECT_THAT(plan.status().message(), HasSubstr("mkdir -p"));
 
-  plan = plan_outputs(dir_ + "/missing/", {F::kPprof});
+  plan = plan_outputs(dir_ + "/missing/", {fmt("pprof")});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kNotFound);
 
   std::ofstream(dir_ + "/file") << "x";
-  plan = plan_outputs(dir_ + "/file/trace", {F::kPprof});
+  plan = plan_outputs(dir_ + "/file/trace", {fmt("pprof")});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(), HasSubstr("cannot write '" + dir_ + "/file/trace'"));
@@ -92,7 +93,7 @@ TEST_F(RecordTraceOutputs, UnwritableDirectoryIsAPermissionError) {
   ASSERT_TRUE(fs::create_directory(dir_ + "/ro"));
   ASSERT_EQ(::chmod((dir_ + "/ro").c_str(), 0555), 0);
   testing::UnprivilegedRun run = testing::run_unprivileged(
-      [&] { return plan_outputs(dir_ + "/ro", {F::kPprof}).status(); });
+      [&] { return plan_outputs(dir_ + "/ro", {fmt("pprof")}).status(); });
   ASSERT_EQ(run.failure, "");
   EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
   EXPECT_THAT(run.status.message(),
@@ -100,7 +101,7 @@ TEST_F(RecordTraceOutputs, UnwritableDirectoryIsAPermissionError) {
 
   // A file path in it names the path given and the directory.
   run = testing::run_unprivileged(
-      [&] { return plan_outputs(dir_ + "/ro/cpu.folded", {F::kFolded}).status(); });
+      [&] { return plan_outputs(dir_ + "/ro/cpu.folded", {fmt("folded")}).status(); });
   ASSERT_EQ(run.failure, "");
   EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
   EXPECT_THAT(run.status.message(), HasSubstr("cannot write '" + dir_ + "/ro/cpu.folded'"));
@@ -115,8 +116,8 @@ TEST_F(RecordTraceOutputs, AnotherUsersFileInAStickyDirectoryIsAPermissionError)
   std::ofstream(dir_ + "/ours.folded") << "x";
   ASSERT_EQ(::chown((dir_ + "/ours.folded").c_str(), testing::kNobodyId, testing::kNobodyId), 0);
   testing::UnprivilegedRun run = testing::run_unprivileged([&]() -> Status {
-    OC_RETURN_IF_ERROR(plan_outputs(dir_ + "/ours.folded", {F::kFolded}).status());
-    return plan_outputs(dir_ + "/theirs.folded", {F::kFolded}).status();
+    OC_RETURN_IF_ERROR(plan_outputs(dir_ + "/ours.folded", {fmt("folded")}).status());
+    return plan_outputs(dir_ + "/theirs.folded", {fmt("folded")}).status();
   });
   ASSERT_EQ(run.failure, "");
   EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
@@ -127,7 +128,7 @@ TEST_F(RecordTraceOutputs, AnotherUsersFileInAStickyDirectoryIsAPermissionError)
 // /proc passes access(W_OK) for root, yet takes no new file: found before
 // recording, not when the writers run.
 TEST_F(RecordTraceOutputs, ProcFilesAreRefused) {
-  Result<OutputPlan> plan = plan_outputs("/proc/version", {F::kNettrace});
+  Result<OutputPlan> plan = plan_outputs("/proc/version", {fmt("nettrace")});
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(), HasSubstr("cannot write '/proc/version'"));
   EXPECT_THAT(plan.status().message(), HasSubstr("output directory '/proc'"));
@@ -135,14 +136,14 @@ TEST_F(RecordTraceOutputs, ProcFilesAreRefused) {
     EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_THAT(plan.status().message(), HasSubstr("does not accept new files"));
   }
-  EXPECT_FALSE(plan_outputs("/proc", {F::kNettrace}).ok());
-  EXPECT_FALSE(plan_outputs("/proc/self/", {F::kFolded, F::kPprof}).ok());
+  EXPECT_FALSE(plan_outputs("/proc", {fmt("nettrace")}).ok());
+  EXPECT_FALSE(plan_outputs("/proc/self/", {fmt("folded"), fmt("pprof")}).ok());
 }
 
 TEST_F(RecordTraceOutputs, DevicesAndDirectoriesInTheWayAreRefused) {
   // Renaming over /dev/null would replace the device with a file. (Only
   // planned here: nothing is written.)
-  Result<OutputPlan> plan = plan_outputs("/dev/null", {F::kFolded});
+  Result<OutputPlan> plan = plan_outputs("/dev/null", {fmt("folded")});
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(), HasSubstr("/dev/null"));
   if (::geteuid() == 0) {
@@ -151,33 +152,33 @@ TEST_F(RecordTraceOutputs, DevicesAndDirectoriesInTheWayAreRefused) {
   }
 
   ASSERT_EQ(::mkfifo((dir_ + "/pipe.folded").c_str(), 0644), 0);
-  plan = plan_outputs(dir_ + "/pipe.folded", {F::kFolded});
+  plan = plan_outputs(dir_ + "/pipe.folded", {fmt("folded")});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(), HasSubstr("'" + dir_ + "/pipe.folded' is a named pipe"));
 
   ASSERT_TRUE(fs::create_directory(dir_ + "/run1.pb.gz"));
-  plan = plan_outputs(dir_ + "/run1", {F::kFolded, F::kPprof});
+  plan = plan_outputs(dir_ + "/run1", {fmt("folded"), fmt("pprof")});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(), HasSubstr("'" + dir_ + "/run1.pb.gz' is a directory"));
 
   ASSERT_TRUE(fs::create_directory(dir_ + "/d"));
   ASSERT_TRUE(fs::create_directory(dir_ + "/d/trace.folded"));
-  EXPECT_FALSE(plan_outputs(dir_ + "/d", {F::kFolded}).ok());
+  EXPECT_FALSE(plan_outputs(dir_ + "/d", {fmt("folded")}).ok());
 }
 
 TEST_F(RecordTraceOutputs, ExistingFilesAndLinksMayBeReplaced) {
   std::ofstream(dir_ + "/cpu.folded") << "old";
-  EXPECT_TRUE(plan_outputs(dir_ + "/cpu.folded", {F::kFolded}).ok());
+  EXPECT_TRUE(plan_outputs(dir_ + "/cpu.folded", {fmt("folded")}).ok());
   // The link itself is replaced, never what it points to.
   fs::create_symlink("/dev/null", dir_ + "/link.folded");
-  EXPECT_TRUE(plan_outputs(dir_ + "/link.folded", {F::kFolded}).ok());
+  EXPECT_TRUE(plan_outputs(dir_ + "/link.folded", {fmt("folded")}).ok());
 }
 
 TEST_F(RecordTraceOutputs, ProbesLeaveNoFileBehind) {
-  ASSERT_TRUE(plan_outputs(dir_, {F::kNettrace, F::kPprof}).ok());
-  ASSERT_TRUE(plan_outputs(dir_ + "/x.pb.gz", {F::kPprof}).ok());
+  ASSERT_TRUE(plan_outputs(dir_, {fmt("nettrace"), fmt("pprof")}).ok());
+  ASSERT_TRUE(plan_outputs(dir_ + "/x.pb.gz", {fmt("pprof")}).ok());
   // The named probe, used where the file system lacks O_TMPFILE.
   ASSERT_TRUE(probe_new_file(dir_, /*allow_unnamed=*/false).ok());
   EXPECT_TRUE(fs::is_empty(dir_));
@@ -188,14 +189,8 @@ TEST_F(RecordTraceOutputs, ProbesLeaveNoFileBehind) {
   }
 }
 
-TEST_F(RecordTraceOutputs, PathForKind) {
-  EXPECT_EQ(path_for_kind("d/trace.pb.gz", F::kPprof, "off_cpu"), "d/trace.off_cpu.pb.gz");
-  EXPECT_EQ(path_for_kind("d/cpu.prof", F::kPprof, "off_cpu"), "d/cpu.off_cpu.prof");
-  EXPECT_EQ(path_for_kind("d.x/cpu", F::kFolded, "off_cpu"), "d.x/cpu.off_cpu");
-  EXPECT_EQ(path_for_kind(".folded", F::kFolded, "off_cpu"), ".folded.off_cpu");
-  EXPECT_EQ(path_for_kind("d/trace.folded", F::kFolded, "sched:sched_switch"),
-            "d/trace.sched_sched_switch.folded");
-}
+// The names of secondary kinds' files are the format registry's
+// (path_for_kind, tested in formats/format_registry_test.cc).
 
 // main -> work (cpu) in pid 42, plus a few off_cpu samples.
 void build(ExportMachine& m, bool off_cpu) {
@@ -233,8 +228,8 @@ TEST_F(RecordTraceOutputs, KindsToExport) {
 TEST_F(RecordTraceOutputs, WritesEveryFormatNonEmpty) {
   ExportMachine m;
   build(m, true);
-  Result<OutputPlan> plan = plan_outputs(
-      dir_, {F::kNettrace, F::kPprof, F::kSpeedscope, F::kFolded, F::kChrome, F::kPerfviewXml});
+  Result<OutputPlan> plan = plan_outputs(dir_, {fmt("nettrace"), fmt("pprof"), fmt("speedscope"),
+                                                fmt("folded"), fmt("chrome"), fmt("perfview-xml")});
   ASSERT_TRUE(plan.ok());
   std::vector<WrittenFile> written;
   ASSERT_TRUE(write_outputs(m, *plan, kinds_to_export(m, true, true), written).ok());
@@ -258,7 +253,7 @@ TEST_F(RecordTraceOutputs, WritesEveryFormatNonEmpty) {
 TEST_F(RecordTraceOutputs, WriteFailuresAreCombinedAndOthersStillWritten) {
   ExportMachine m;
   build(m, false);
-  Result<OutputPlan> plan = plan_outputs(dir_, {F::kFolded, F::kPprof});
+  Result<OutputPlan> plan = plan_outputs(dir_, {fmt("folded"), fmt("pprof")});
   ASSERT_TRUE(plan.ok());
   fs::remove_all(dir_);  // the directory vanished during the recording
   std::vector<WrittenFile> written;
