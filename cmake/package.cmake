@@ -68,6 +68,7 @@ set(ONE_COLLECT_PUBLIC_HEADERS
   export/scenario_registry.h
   export_linux/linux_export_session.h
   export_linux/linux_symbol_resolver.h
+  formats/format_registry.h
   formats/format_hooks.h
   formats/pprof.h
   formats/folded.h
