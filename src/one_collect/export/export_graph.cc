@@ -162,7 +162,8 @@ std::uint32_t ExportGraph::stack_node(const ExportSample& s) {
     scratch_.assign(frames->begin(), frames->end());
     FlatMap64& cache = ip_cache_[s.pid];
     for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
-      node = child(node, frame_for(cache, s.pid, *it, s.time));
+      // Caller frames are return addresses: named at ip - 1 (frame_lookup_ip).
+      node = child(node, frame_for(cache, s.pid, frame_lookup_ip(*it, false), s.time));
     }
   }
   stack_cache_.insert(key, node);

@@ -7,7 +7,9 @@
 // by address (FrameGranularity::kAddress). An address without a symbol
 // becomes the frame "module!0x<offset>". Imports are cached per (pid,
 // callstack id) and frames per (pid, ip), so a million samples over a hundred
-// thousand stacks cost one import per distinct stack.
+// thousand stacks cost one import per distinct stack. Caller frames are named
+// at their return address - 1 (frame_lookup_ip in export_machine.h); with
+// FrameGranularity::kAddress their address is that lookup address.
 #pragma once
 
 #include <cstdint>

@@ -75,7 +75,9 @@ TEST_F(ExportGraphTest, AddressGranularityKeepsAddresses) {
   ExportGraph g(m, o);
   g.add_samples(0, {}, ExportGraph::sample_count());
   EXPECT_EQ(g.nodes()[ExportGraph::kRoot].total, 4u);
-  EXPECT_EQ(g.nodes().size(), 6u);  // 0x1310 and 0x1320 stay apart
+  // 0x1310 and 0x1320 stay apart; the leaf 0x1210 and the caller frame
+  // returning to 0x1210 (named at 0x120f, inside its call) are apart too.
+  EXPECT_EQ(g.nodes().size(), 7u);
 }
 
 TEST_F(ExportGraphTest, ProcessRootsAndFilters) {

@@ -37,11 +37,17 @@ const ExportSymbol* ExportSymbolTable::find(std::uint64_t address) const {
   return nullptr;
 }
 
+std::span<const ExportLine> ExportSymbolTable::find_lines(std::uint64_t address) const {
+  auto [lo, hi] = std::equal_range(
+      lines.begin(), lines.end(), ExportLine{address, 0, 0, 0},
+      [](const ExportLine& a, const ExportLine& b) { return a.address < b.address; });
+  return std::span<const ExportLine>(lines.data() + (lo - lines.begin()),
+                                     static_cast<std::size_t>(hi - lo));
+}
+
 const ExportLine* ExportSymbolTable::find_line(std::uint64_t address) const {
-  auto it = std::lower_bound(lines.begin(), lines.end(), address,
-                             [](const ExportLine& l, std::uint64_t a) { return l.address < a; });
-  if (it != lines.end() && it->address == address) return &*it;
-  return nullptr;
+  auto found = find_lines(address);
+  return found.empty() ? nullptr : &found.back();
 }
 
 // --------------------------------------------------------------- ExportProcess
@@ -343,7 +349,15 @@ std::uint32_t ExportMachine::add_symbol_table(ExportSymbolTable table) {
   }
   auto by_address = [](const ExportLine& a, const ExportLine& b) { return a.address < b.address; };
   if (!std::is_sorted(table.lines.begin(), table.lines.end(), by_address)) {
-    std::sort(table.lines.begin(), table.lines.end(), by_address);
+    // Stable: the lines of one address keep their innermost-first order.
+    std::stable_sort(table.lines.begin(), table.lines.end(), by_address);
+  }
+  table.has_inline_frames = false;
+  for (std::size_t i = 1; i < table.lines.size(); ++i) {
+    if (table.lines[i].address == table.lines[i - 1].address) {
+      table.has_inline_frames = true;
+      break;
+    }
   }
   symbol_tables_.push_back(std::move(table));
   return static_cast<std::uint32_t>(symbol_tables_.size());
@@ -393,8 +407,9 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
   std::map<std::uint32_t, PendingQuery> anon;  // by pid
   PendingQuery kernel;
 
-  auto note = [&](std::uint32_t pid, std::uint64_t ip, std::uint64_t time) {
-    if (ip == 0) return;
+  auto note = [&](std::uint32_t pid, std::uint64_t raw_ip, std::uint64_t time, bool leaf) {
+    if (raw_ip == 0) return;
+    std::uint64_t ip = frame_lookup_ip(raw_ip, leaf);
     const ExportMapping* m = find_mapping(pid, ip, time);
     if (!m) return;
     if (m->kernel) {
@@ -416,13 +431,13 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
   // Each (pid, stack) is walked once, at the time of its first sample.
   std::unordered_set<std::uint64_t> seen_stacks;
   for (const ExportSample& s : samples_) {
-    note(s.pid, s.leaf_ip, s.time);
+    note(s.pid, s.leaf_ip, s.time, true);
     if (s.callstack == 0) continue;
     std::uint64_t key = (std::uint64_t{s.pid} << 32) | s.callstack;
     if (!seen_stacks.insert(key).second) continue;
     auto frames = callstacks_.get(s.callstack);
     if (!frames) continue;
-    for (std::uint64_t ip : *frames) note(s.pid, ip, s.time);
+    for (std::uint64_t ip : *frames) note(s.pid, ip, s.time, false);
   }
 
   std::vector<ExportResolvedSymbol> resolved;
@@ -447,7 +462,10 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     }
     table.lines.reserve(lines.size());
     for (const ExportResolvedLine& l : lines) {
-      table.lines.push_back(ExportLine{l.address, strings_.intern(l.source_file), l.line});
+      table.lines.push_back(ExportLine{l.address,
+                                       l.source_file.empty() ? 0 : strings_.intern(l.source_file),
+                                       l.line,
+                                       l.function.empty() ? 0 : strings_.intern(l.function)});
     }
     return add_symbol_table(std::move(table));
   };

@@ -103,22 +103,42 @@ struct ExportSymbol {
   std::uint32_t line = 0;    // first line of the function, 0: unknown
 };
 
+// Caller frames hold return addresses: the instruction after the call. A call
+// that is a function's last instruction (a noreturn call) returns to the first
+// byte of the next function, so every symbol and line lookup of a non-leaf
+// frame uses the return address - 1, which lies inside the call instruction;
+// the sampled leaf ip is looked up exactly. This is the one place deciding it:
+// capture_and_resolve_symbols, find_symbol / find_lines callers (ExportGraph,
+// pprof, nettrace) all pass addresses through it.
+inline std::uint64_t frame_lookup_ip(std::uint64_t ip, bool leaf) {
+  return (leaf || ip == 0) ? ip : ip - 1;
+}
+
 // A source position for one address (same address space as the symbols).
+// An address with inlined frames has several lines, consecutive in the
+// table and innermost first: the inlined callee (function = its name), ...,
+// and last the real function at the line of the outermost inlined call
+// (function 0: the symbol's own name).
 struct ExportLine {
   std::uint64_t address = 0;
   StringId source_file = 0;
   std::uint32_t line = 0;
+  StringId function = 0;  // an inlined function's name; 0: the containing symbol
 };
 
 // Symbols of one file (shared by every process mapping it), of the kernel, or
 // of one process's anonymous memory. Sorted by start once resolved.
 struct ExportSymbolTable {
   std::vector<ExportSymbol> symbols;
-  std::vector<ExportLine> lines;  // sorted by address; may be empty
+  std::vector<ExportLine> lines;  // sorted by address (stable); may be empty
+  bool has_inline_frames = false;  // some address has more than one line
   // The symbol containing `address`, or nullptr.
   const ExportSymbol* find(std::uint64_t address) const;
-  // The source line recorded for exactly `address`, or nullptr.
+  // The source line of the containing function recorded for exactly
+  // `address` (the outermost of its lines), or nullptr.
   const ExportLine* find_line(std::uint64_t address) const;
+  // Every line recorded for exactly `address`, innermost first (empty if none).
+  std::span<const ExportLine> find_lines(std::uint64_t address) const;
 };
 
 // A mapping of a process's address space, valid from `time` on (until a later
@@ -245,10 +265,14 @@ struct ExportResolvedSymbol {
   std::uint32_t line = 0;
 };
 
+// For an address with inlined frames, one entry per frame, consecutive and
+// innermost first; `function` names the inlined functions and is empty for
+// the last entry (the symbol's own function).
 struct ExportResolvedLine {
   std::uint64_t address = 0;
   std::string source_file;
   std::uint32_t line = 0;
+  std::string function;
 };
 
 // Turns addresses into symbols. The symbols component implements it for ELF
@@ -389,11 +413,14 @@ class ExportMachine {
   const ExportSymbolTable* symbol_table(std::uint32_t id) const;
   // Adds a table (ids are 1-based).
   std::uint32_t add_symbol_table(ExportSymbolTable table);
-  // The symbol for ip in pid at time, or nullptr (call after symbols are resolved).
+  // The symbol for ip in pid at time, or nullptr (call after symbols are
+  // resolved). `ip` is the lookup address: pass a caller frame through
+  // frame_lookup_ip(ip, false) first. `line` gets the outermost line at ip.
   const ExportSymbol* find_symbol(std::uint32_t pid, std::uint64_t ip, std::uint64_t time,
                                   const ExportMapping** mapping = nullptr,
                                   const ExportLine** line = nullptr) const;
-  // Collects every sampled address (leaf ips and stack frames), asks the
+  // Collects every sampled address (leaf ips, and stack frames through
+  // frame_lookup_ip), asks the
   // resolver once per distinct file, once for the kernel and once per process
   // with anonymous code, and attaches the symbol tables to the mappings.
   // A resolver failure for one object is kept in `errors` and does not stop

@@ -6,6 +6,8 @@
 #include <map>
 #include <vector>
 
+#include "one_collect/export/export_graph.h"
+
 namespace one_collect {
 namespace {
 
@@ -205,7 +207,7 @@ class FakeResolver : public SymbolResolver {
                          std::string(q.kind == SymbolQuery::Kind::kKernel ? "k_" : "f_") +
                              std::to_string(start),
                          "x.c", 7});
-      lines.push_back({a, "x.c", static_cast<std::uint32_t>(a & 0xff)});
+      lines.push_back({a, "x.c", static_cast<std::uint32_t>(a & 0xff), ""});
     }
     return ok_status();
   }
@@ -221,7 +223,8 @@ TEST(ExportMachine, CaptureAndResolveSymbols) {
   m.add_mapping(1, 0, 0x400000, 0x500000, 0x1000, "/bin/a");
   m.add_mapping(2, 0, 0x600000, 0x700000, 0x1000, "/bin/a");
   m.add_mapping(1, 0, 0x800000, 0x900000, 0, "/bad");
-  std::vector<std::uint64_t> stack = {0x400210, 0x800000, 0xffffffff81000010ULL};
+  // Caller frames are return addresses, resolved at ip - 1: 0x800001 lies in /bad.
+  std::vector<std::uint64_t> stack = {0x400210, 0x800001, 0xffffffff81000010ULL};
   m.add_sample(1, MetricValue::count(1), 1, 1, 0, 0, 0x400105, stack);
   m.add_sample(2, MetricValue::count(1), 1, 1, 0, 0, 0x400105, stack);
   m.add_sample(2, MetricValue::count(1), 2, 2, 0, 0, 0x600105, {});
@@ -249,6 +252,76 @@ TEST(ExportMachine, CaptureAndResolveSymbols) {
   ASSERT_NE(k, nullptr);
   EXPECT_EQ(m.string(k->name).substr(0, 2), "k_");
   EXPECT_EQ(m.find_symbol(1, 0x800000, 1), nullptr);  // its resolution failed
+}
+
+TEST(ExportMachine, CallerFramesAreNamedAtReturnAddressMinusOne) {
+  EXPECT_EQ(frame_lookup_ip(0x1000, true), 0x1000u);
+  EXPECT_EQ(frame_lookup_ip(0x1000, false), 0xfffu);
+  EXPECT_EQ(frame_lookup_ip(0, false), 0u);
+  ExportMachine m;
+  m.add_mapping(1, 0, 0x400000, 0x500000, 0x1000, "/bin/a");
+  // The caller's call was its last instruction: it returns to 0x400100, the
+  // first byte of the next symbol (file offset 0x1100). The leaf sits exactly
+  // at a symbol start and keeps it.
+  std::vector<std::uint64_t> stack = {0x400100};
+  m.add_sample(1, MetricValue::count(1), 1, 1, 0, 0, 0x400200, stack);
+  FakeResolver r;
+  ASSERT_TRUE(m.capture_and_resolve_symbols(r).ok());
+  EXPECT_THAT(r.calls, ::testing::ElementsAre("/bin/a|0|2"));
+  const ExportSymbol* caller = m.find_symbol(1, frame_lookup_ip(0x400100, false), 1);
+  ASSERT_NE(caller, nullptr);
+  EXPECT_EQ(m.string(caller->name), "f_" + std::to_string(0x1000));
+  const ExportSymbol* leaf = m.find_symbol(1, frame_lookup_ip(0x400200, true), 1);
+  ASSERT_NE(leaf, nullptr);
+  EXPECT_EQ(m.string(leaf->name), "f_" + std::to_string(0x1200));
+
+  // ExportGraph applies the same rule.
+  ExportGraph graph(m);
+  graph.add_samples(0);
+  std::vector<std::string> names;
+  for (std::uint32_t f = 0; f < graph.frames().size(); ++f) names.push_back(graph.frame_name(f));
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("a!f_" + std::to_string(0x1000),
+                                                     "a!f_" + std::to_string(0x1200)));
+}
+
+// Lines with inlined frames: several per address, innermost first.
+class InlineResolver : public SymbolResolver {
+ public:
+  Status resolve(const SymbolQuery&, std::span<const std::uint64_t> addresses,
+                 std::vector<ExportResolvedSymbol>& symbols,
+                 std::vector<ExportResolvedLine>& lines) override {
+    symbols.push_back({0x1000, 0x2000, "outer", "outer.c", 0});
+    for (std::uint64_t a : addresses) {
+      lines.push_back({a, "inner.h", 40, "inner"});
+      lines.push_back({a, "outer.c", 12, ""});
+    }
+    return ok_status();
+  }
+};
+
+TEST(ExportMachine, InlinedFramesKeepTheirOrder) {
+  ExportMachine m;
+  m.add_mapping(1, 0, 0x400000, 0x500000, 0x1000, "/bin/a");
+  m.add_sample(1, MetricValue::count(1), 1, 1, 0, 0, 0x400050, {});
+  m.add_sample(1, MetricValue::count(1), 1, 1, 0, 0, 0x400010, {});
+  InlineResolver r;
+  ASSERT_TRUE(m.capture_and_resolve_symbols(r).ok());
+  const ExportMapping* mp = nullptr;
+  const ExportLine* line = nullptr;
+  ASSERT_NE(m.find_symbol(1, 0x400050, 1, &mp, &line), nullptr);
+  ASSERT_NE(line, nullptr);
+  EXPECT_EQ(line->line, 12u);  // the containing function's own line
+  EXPECT_EQ(line->function, 0u);
+  const ExportSymbolTable* table = m.symbol_table(mp->symbols);
+  ASSERT_NE(table, nullptr);
+  EXPECT_TRUE(table->has_inline_frames);
+  auto lines = table->find_lines(0x1050);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(m.string(lines[0].function), "inner");
+  EXPECT_EQ(m.string(lines[0].source_file), "inner.h");
+  EXPECT_EQ(lines[0].line, 40u);
+  EXPECT_EQ(lines[1].line, 12u);
+  EXPECT_TRUE(table->find_lines(0x1051).empty());
 }
 
 TEST(ExportMachine, MemoryPerSampleIsBounded) {

@@ -132,7 +132,7 @@ TEST_F(FormatsTest, PerfViewGoldenSmall) {
   EXPECT_EQ(body,
             "<StackWindow>\n<StackSource>\n<Frames Count=\"3\">\n"
             "<Frame ID=\"0\">a&amp;b (1)</Frame>\n"
-            "<Frame ID=\"1\">[unknown]!0x20</Frame>\n"
+            "<Frame ID=\"1\">[unknown]!0x1f</Frame>\n"  // a caller: return address - 1
             "<Frame ID=\"2\">[unknown]!0x10</Frame>\n"
             "</Frames>\n<Stacks Count=\"3\">\n"
             "<Stack ID=\"0\" CallerID=\"-1\" FrameID=\"0\"/>\n"

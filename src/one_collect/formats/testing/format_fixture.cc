@@ -23,8 +23,8 @@ class FixtureResolver : public SymbolResolver {
       out.push_back({0x1000, 0x1100, "main", "app.cc", 10});
       out.push_back({0x1100, 0x1200, "std::vector<int>::push_back(int const&)", "vector", 500});
       out.push_back({0x1200, 0x1300, std::string(kFixtureNastyName), "app.cc", 30});
-      lines.push_back({0x1010, "app.cc", 12});
-      lines.push_back({0x1110, "vector", 505});
+      lines.push_back({0x1010, "app.cc", 12, ""});
+      lines.push_back({0x1110, "vector", 505, ""});
       return ok_status();
     }
     if (q.filename == "/lib/x86_64-linux-gnu/libc.so.6") {
