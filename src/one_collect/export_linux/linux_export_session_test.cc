@@ -6,13 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "one_collect/export/export_graph.h"
 #include "one_collect/export/universal_exporter.h"
 #include "one_collect/formats/folded.h"
 #include "one_collect/formats/pprof.h"
+#include "one_collect/symbols/symbol_cache.h"
 #include "one_collect/testing/privileged.h"
 #include "one_collect/testing/temp_dir.h"
 
@@ -154,6 +157,121 @@ TEST(LinuxExportSessionTest, ExportsFilesFromTheRecordedMachine) {
   EXPECT_GT(st.st_size, 0);
   ASSERT_EQ(stat((dir + "/trace.pb.gz").c_str(), &st), 0);
   EXPECT_GT(st.st_size, 0);
+}
+
+// ---- source lines, inlined frames, caller naming (LinuxSymbolResolver, pprof)
+
+// The line of the source fixture holding `marker`, 0 if none.
+int marker_line(const std::string& source, std::string_view marker) {
+  std::istringstream in(testing::read_text(source));
+  std::string text;
+  for (int n = 1; std::getline(in, text); ++n) {
+    if (text.find(marker) != std::string::npos) return n;
+  }
+  return 0;
+}
+
+// `go tool pprof ARGS` run offline in `dir`, stdout and stderr together.
+std::string go_pprof(const std::string& dir, const std::string& args) {
+  std::string command = "cd '" + dir + "' && HOME='" + dir + "' GOCACHE='" + dir +
+                        "/gocache' GO111MODULE=off GOFLAGS= GOPROXY=off go tool pprof " + args +
+                        " 2>&1";
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+    int rc = ::pclose(pipe);
+    if (rc != 0) out += "\n[go tool pprof exited with " + std::to_string(rc) + "]";
+  }
+  return out;
+}
+
+TEST(LinuxExportSessionTest, PprofShowsSourceLinesAndInlinedFrames) {
+  OC_REQUIRE_ROOT();
+  int inner_line = marker_line(OC_SOURCE_WORKLOAD_SOURCE, "// OC_INNER_LINE");
+  ASSERT_GT(inner_line, 0);
+  testing::TempDir tmp("oc-export-lines");
+  std::string dir = tmp.string();
+  Recording run = record({OC_SOURCE_WORKLOAD, "run", "500"}, false, CallstackMode::kDwarf);
+  ASSERT_TRUE(run.status.ok()) << run.status.to_string();
+  EXPECT_EQ(run.session->command_exit_code(), 0);
+  run.exporter->machine().read([&](const ExportMachine& m) {
+    // In the machine: leaves in oc_lines_outer carry the inlined frame.
+    std::uint64_t inlined = 0, at_line = 0;
+    for (const auto& s : m.samples()) {
+      const ExportMapping* mp = nullptr;
+      const ExportSymbol* sym = m.find_symbol(s.pid, s.leaf_ip, s.time, &mp);
+      if (!sym || m.string(sym->name) != "oc_lines_outer") continue;
+      EXPECT_TRUE(m.string(sym->source_file).ends_with("source_workload.cc"))
+          << m.string(sym->source_file);
+      auto lines = m.symbol_table(mp->symbols)->find_lines(mp->symbol_address(s.leaf_ip));
+      if (lines.size() >= 2 && m.string(lines[0].function) == "oc_lines_inner") {
+        ++inlined;
+        at_line += lines[0].line == static_cast<std::uint32_t>(inner_line);
+      }
+    }
+    EXPECT_GT(inlined, 50u);
+    EXPECT_GT(at_line * 2, inlined) << "most inlined samples are on the loop's line";
+    ASSERT_TRUE(write_pprof(m, dir + "/cpu.pb.gz").ok());
+  });
+
+  // go tool pprof: file:line and the inlined function; the main executable
+  // is the profile's first mapping ("File:").
+  std::string top = go_pprof(dir, "-lines -top cpu.pb.gz");
+  EXPECT_NE(top.find("File: oc_source_workload"), std::string::npos) << top;
+  EXPECT_NE(top.find("oc_lines_inner"), std::string::npos) << top;
+  EXPECT_NE(top.find("source_workload.cc:" + std::to_string(inner_line)), std::string::npos)
+      << top;
+  // -list reads the source through the function's file name.
+  std::string list = go_pprof(dir, "-list oc_lines_inner cpu.pb.gz");
+  EXPECT_NE(list.find("OC_INNER_LINE"), std::string::npos) << list;
+}
+
+TEST(LinuxExportSessionTest, CallerEndingWithACallIsNamedByTheCall) {
+  OC_REQUIRE_ROOT();
+  testing::TempDir tmp("oc-export-caller");
+  std::string dir = tmp.string();
+  Recording run = record({OC_SOURCE_WORKLOAD, "run", "400"}, false, CallstackMode::kDwarf);
+  ASSERT_TRUE(run.status.ok()) << run.status.to_string();
+  run.exporter->machine().read([&](const ExportMachine& m) {
+    SymbolCache cache;
+    auto module = cache.load(OC_SOURCE_WORKLOAD);
+    ASSERT_TRUE(module.ok()) << module.status().to_string();
+    // The fixture's premise: oc_tail_caller's return address is the first
+    // byte of oc_after_tail_caller. Every frame naming it must be such one.
+    std::uint64_t frames = 0;
+    for (const auto& s : m.samples()) {
+      auto stack = m.callstacks().get(s.callstack);
+      if (!stack) continue;
+      for (std::uint64_t ip : *stack) {
+        const ExportMapping* mp = nullptr;
+        const ExportSymbol* sym = m.find_symbol(s.pid, frame_lookup_ip(ip, false), s.time, &mp);
+        ASSERT_TRUE(!sym || m.string(sym->name) != "oc_after_tail_caller");
+        if (!sym || m.string(sym->name) != "oc_tail_caller") continue;
+        auto raw = cache.resolve_file_offset(*module, mp->symbol_address(ip));
+        ASSERT_TRUE(raw.has_value());
+        EXPECT_EQ(raw->name, "oc_after_tail_caller");
+        EXPECT_EQ(raw->offset, 0u);
+        ++frames;
+      }
+    }
+    EXPECT_GT(frames, 50u);
+    // ExportGraph names the frame the same way.
+    ExportGraph graph(m);
+    graph.add_samples(*m.find_sample_kind(kCpuKind));
+    bool caller = false;
+    for (std::uint32_t f = 0; f < graph.frames().size(); ++f) {
+      std::string name = graph.frame_name(f);
+      EXPECT_EQ(name.find("oc_after_tail_caller"), std::string::npos);
+      caller |= name == "oc_source_workload!oc_tail_caller";
+    }
+    EXPECT_TRUE(caller);
+    ASSERT_TRUE(write_pprof(m, dir + "/cpu.pb.gz").ok());
+  });
+  std::string top = go_pprof(dir, "-top cpu.pb.gz");
+  EXPECT_NE(top.find("oc_tail_caller"), std::string::npos) << top;
+  EXPECT_EQ(top.find("oc_after_tail_caller"), std::string::npos) << top;
 }
 
 TEST(LinuxExportSessionTest, UnknownCommandIsAClearError) {

@@ -31,6 +31,44 @@ void add_symbols(std::span<const std::uint64_t> addresses, Lookup&& lookup,
 
 }  // namespace
 
+void LinuxSymbolResolver::add_file_symbols(ModuleId module,
+                                           std::span<const std::uint64_t> addresses,
+                                           std::vector<ExportResolvedSymbol>& symbols,
+                                           std::vector<ExportResolvedLine>& lines) {
+  const ModuleSymbols* m = cache_.module(module);
+  // Lines only when the module has DWARF, and only for the sampled
+  // addresses (each looked up once: they are sorted and unique).
+  bool want_lines = m != nullptr && !m->dwarf_file.empty();
+  std::uint64_t last_start = ~std::uint64_t{0};
+  bool need_file = false;  // the last symbol has no source file yet
+  for (std::uint64_t address : addresses) {
+    auto found = cache_.resolve_file_offset(module, address);
+    if (!found) continue;
+    std::uint64_t start = address - found->offset;
+    if (start != last_start) {  // addresses are sorted: a new symbol
+      last_start = start;
+      symbols.push_back(ExportResolvedSymbol{start, start + (found->size ? found->size : 1),
+                                             std::string(found->name), {}, 0});
+      need_file = true;
+    }
+    if (!want_lines) continue;
+    auto frames = cache_.source_frames(module, found->start + found->offset);
+    if (!frames.ok() || frames->empty()) continue;
+    const SourceFrame& own = frames->back();  // the real function, outermost
+    if (own.line <= 0 && own.file.empty() && frames->size() == 1) continue;
+    for (const SourceFrame& f : *frames) {
+      lines.push_back(ExportResolvedLine{address, f.file,
+                                         static_cast<std::uint32_t>(f.line > 0 ? f.line : 0),
+                                         f.inlined ? f.function : std::string()});
+    }
+    // The function's file (pprof's -list reads it): where its own line is.
+    if (need_file && !own.file.empty()) {
+      symbols.back().source_file = own.file;
+      need_file = false;
+    }
+  }
+}
+
 Result<ModuleId> LinuxSymbolResolver::load(const SymbolQuery& query) {
   int root = open_root(query.pid);
   auto module = cache_.load(std::string(query.filename), root);
@@ -42,13 +80,11 @@ Result<ModuleId> LinuxSymbolResolver::load(const SymbolQuery& query) {
 Status LinuxSymbolResolver::resolve(const SymbolQuery& query,
                                     std::span<const std::uint64_t> addresses,
                                     std::vector<ExportResolvedSymbol>& symbols,
-                                    std::vector<ExportResolvedLine>& /*lines*/) {
+                                    std::vector<ExportResolvedLine>& lines) {
   switch (query.kind) {
     case SymbolQuery::Kind::kFile: {
       OC_ASSIGN_OR_RETURN(ModuleId module, load(query));
-      add_symbols(addresses,
-                  [&](std::uint64_t offset) { return cache_.resolve_file_offset(module, offset); },
-                  symbols);
+      add_file_symbols(module, addresses, symbols, lines);
       return ok_status();
     }
     case SymbolQuery::Kind::kKernel: {

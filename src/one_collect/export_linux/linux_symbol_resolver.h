@@ -3,7 +3,10 @@
 //
 //   files      ELF .symtab/.dynsym (and separate debug files) through one
 //              SymbolCache: each file indexed once, each address looked up
-//              once; opened inside the process's root for containers.
+//              once; opened inside the process's root for containers. With
+//              DWARF (the file's or its debug file's), each sampled address
+//              also gets its source file:line and inlined frames (libdw,
+//              SymbolCache::source_frames), and each symbol its source file.
 //   kernel     /proc/kallsyms, read once.
 //   anonymous  the process's JIT perf map (/tmp/perf-<nspid>.map in its
 //              mount namespace), with the safety checks of PerfMap.
@@ -30,6 +33,9 @@ class LinuxSymbolResolver : public SymbolResolver {
 
  private:
   Result<ModuleId> load(const SymbolQuery& query);
+  void add_file_symbols(ModuleId module, std::span<const std::uint64_t> addresses,
+                        std::vector<ExportResolvedSymbol>& symbols,
+                        std::vector<ExportResolvedLine>& lines);
 
   SymbolCache cache_;
   std::optional<KernelSymbols> kernel_;

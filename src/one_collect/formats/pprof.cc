@@ -53,33 +53,38 @@ class PprofBuilder {
       out->set_has_functions(table && !table->symbols.empty());
       out->set_has_filenames(table && !table->symbols.empty());
       out->set_has_line_numbers(table && !table->lines.empty());
+      out->set_has_inline_frames(table && table->has_inline_frames);
     }
     return id;
   }
 
-  std::uint64_t function_id(const ExportSymbol& sym) {
-    std::uint64_t key[3] = {sym.name, sym.source_file, sym.line};
+  std::uint64_t function_id(StringId name, StringId source_file, std::uint32_t start_line) {
+    std::uint64_t key[3] = {name, source_file, start_line};
     std::uint32_t id = function_keys_.intern(std::span<const std::uint64_t>(key, 3));
     if (id > static_cast<std::uint32_t>(p_.function_size())) {
       pb::Function* f = p_.add_function();
       f->set_id(id);
-      f->set_name(str(m_.string(sym.name)));
+      f->set_name(str(m_.string(name)));
       f->set_system_name(f->name());
-      if (sym.source_file) f->set_filename(str(m_.string(sym.source_file)));
-      f->set_start_line(sym.line);
+      if (source_file) f->set_filename(str(m_.string(source_file)));
+      f->set_start_line(start_line);
     }
     return id;
   }
 
-  // The location of ip in pid (cached per pid and ip).
-  std::uint64_t location_id(std::uint32_t pid, std::uint64_t ip, std::uint64_t time) {
+  // The location of `ip` in pid (cached per pid and lookup address). Caller
+  // frames (leaf = false) are return addresses: the location is at
+  // frame_lookup_ip(ip, false) = ip - 1, inside the call instruction, so a
+  // call ending its function is not credited to the next function.
+  std::uint64_t location_id(std::uint32_t pid, std::uint64_t raw_ip, std::uint64_t time,
+                            bool leaf) {
+    std::uint64_t ip = frame_lookup_ip(raw_ip, leaf);
     FlatMap64& cache = ip_cache_[pid];
     if (ip != FlatMap64::kEmpty) {
       if (const std::uint32_t* id = cache.find(ip)) return *id;
     }
     const ExportMapping* mp = nullptr;
-    const ExportLine* line = nullptr;
-    const ExportSymbol* sym = m_.find_symbol(pid, ip, time, &mp, &line);
+    const ExportSymbol* sym = m_.find_symbol(pid, ip, time, &mp);
     std::uint64_t mapping = mp ? mapping_id(*mp) : 0;
     std::uint64_t key[2] = {mapping, ip};
     std::uint32_t id = location_keys_.intern(std::span<const std::uint64_t>(key, 2));
@@ -89,13 +94,62 @@ class PprofBuilder {
       loc->set_mapping_id(mapping);
       loc->set_address(ip);
       if (sym) {
+        // Inlined frames first (innermost first, as pprof expects), the
+        // symbol's own function last.
+        std::span<const ExportLine> lines;
+        if (const ExportSymbolTable* table = mp ? m_.symbol_table(mp->symbols) : nullptr) {
+          lines = table->find_lines(mp->symbol_address(ip));
+        }
+        std::uint32_t own_line = sym->line;
+        for (const ExportLine& line : lines) {
+          if (line.function == 0) {
+            own_line = line.line;
+            continue;
+          }
+          pb::Line* l = loc->add_line();
+          l->set_function_id(function_id(line.function, line.source_file, 0));
+          l->set_line(line.line);
+        }
         pb::Line* l = loc->add_line();
-        l->set_function_id(function_id(*sym));
-        l->set_line(line ? line->line : sym->line);
+        l->set_function_id(function_id(sym->name, sym->source_file, sym->line));
+        l->set_line(own_line);
       }
     }
     if (ip != FlatMap64::kEmpty) cache.insert(ip, id);
     return id;
+  }
+
+  // pprof shows the first mapping as the profile's "File:". Put first the
+  // main executable of the process with the most samples of `kind`: its
+  // file-backed mapping whose name starts with the process's comm (the
+  // kernel's name is the executable's, cut to 15 bytes), preferring one
+  // holding sampled code, else the lowest; nothing when none matches.
+  void add_main_mapping(SampleKind kind) {
+    std::unordered_map<std::uint32_t, std::uint64_t> per_pid;
+    for (const ExportSample& s : m_.samples()) {
+      if (s.kind == kind) ++per_pid[s.pid];
+    }
+    std::uint32_t best_pid = 0;
+    std::uint64_t best = 0;
+    for (const auto& [pid, n] : per_pid) {
+      if (n > best || (n == best && pid < best_pid)) {
+        best = n;
+        best_pid = pid;
+      }
+    }
+    const ExportProcess* p = best ? m_.find_process(best_pid) : nullptr;
+    if (!p || !p->comm) return;
+    std::string_view comm = m_.string(p->comm);
+    const ExportMapping* chosen = nullptr;
+    for (const ExportMapping& mp : p->mappings()) {
+      if (mp.anon || mp.kernel) continue;
+      std::string_view name = m_.string(mp.filename);
+      auto slash = name.find_last_of('/');
+      if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+      if (!name.starts_with(comm)) continue;
+      if (!chosen || (mp.symbols != 0 && chosen->symbols == 0)) chosen = &mp;
+    }
+    if (chosen) mapping_id(*chosen);
   }
 
   Status build(SampleKind kind) {
@@ -141,6 +195,7 @@ class PprofBuilder {
       aggs[id].value += m_.sample_magnitude(s);
     }
 
+    add_main_mapping(kind);
     std::int64_t pid_key = str("pid");
     std::int64_t tid_key = str("tid");
     std::int64_t comm_key = str("comm");
@@ -149,9 +204,9 @@ class PprofBuilder {
       const ExportSample& s = samples[aggs[a].sample];
       pb::Sample* out = p_.add_sample();
       auto* ids = out->mutable_location_id();
-      if (s.leaf_ip) ids->Add(location_id(s.pid, s.leaf_ip, s.time));
+      if (s.leaf_ip) ids->Add(location_id(s.pid, s.leaf_ip, s.time, true));
       if (auto frames = m_.callstacks().get(s.callstack)) {
-        for (std::uint64_t ip : *frames) ids->Add(location_id(s.pid, ip, s.time));
+        for (std::uint64_t ip : *frames) ids->Add(location_id(s.pid, ip, s.time, false));
       }
       out->add_value(static_cast<std::int64_t>(aggs[a].count));
       out->add_value(static_cast<std::int64_t>(aggs[a].value));
