@@ -144,7 +144,9 @@ class Exporter {
         if (s.leaf_ip != 0) ips.push_back(s.leaf_ip);
         if (s.callstack != 0) {
           if (auto frames = m_.callstacks().get(s.callstack)) {
-            ips.insert(ips.end(), frames->begin(), frames->end());
+            // Caller frames go out at return address - 1 (frame_lookup_ip):
+            // readers name them with the symbols we resolved for that address.
+            for (std::uint64_t ip : *frames) ips.push_back(frame_lookup_ip(ip, false));
           }
         }
         labels.clear();

@@ -180,7 +180,8 @@ TEST(NetTraceExport, SyntheticMachineRoundTrips) {
   EXPECT_EQ(cpu[0]->tid, 201u);
   EXPECT_EQ(cpu[0]->processor, 1u);
   EXPECT_EQ(cpu[0]->fields[0].u, 1u);  // one sample
-  EXPECT_EQ(cpu[0]->stack, (std::vector<std::uint64_t>{0x400150, 0x400210, kKernelIp}));
+  // Caller frames go out at return address - 1 (frame_lookup_ip), the leaf as sampled.
+  EXPECT_EQ(cpu[0]->stack, (std::vector<std::uint64_t>{0x400150, 0x400210 - 1, kKernelIp - 1}));
   EXPECT_EQ(cpu[1]->stack, cpu[0]->stack);
   EXPECT_EQ(cpu[2]->stack, (std::vector<std::uint64_t>{0x7f0150}));
   EXPECT_EQ(cpu[2]->tid, 202u);
@@ -193,7 +194,7 @@ TEST(NetTraceExport, SyntheticMachineRoundTrips) {
   EXPECT_EQ(cswitch[0]->fields[0].u, 2000u);  // ns switched out
   EXPECT_EQ(cswitch[0]->tid, 201u);
   EXPECT_EQ(cswitch[0]->processor, 3u);
-  EXPECT_EQ(cswitch[0]->stack, (std::vector<std::uint64_t>{kKernelIp, 0x400220}));
+  EXPECT_EQ(cswitch[0]->stack, (std::vector<std::uint64_t>{kKernelIp, 0x400220 - 1}));
 
   auto exits = named(t, "ProcessExit");
   ASSERT_EQ(exits.size(), 1u);
