@@ -1,7 +1,7 @@
 # ctest test package.install_consumer (registered by cmake/package.cmake):
 # installs the build into a fresh prefix, checks what was installed, builds
-# this folder's project against it (find_package(one_collect) only), runs the
-# program and compares its output.
+# this folder's project and examples/embed against it (find_package(one_collect)
+# only), runs this folder's program and compares its output.
 #
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=...
 #         -DMAKE_PROGRAM=... -DCXX_COMPILER=... -DBUILD_TYPE=... -DCXX_FLAGS=...
@@ -68,15 +68,21 @@ foreach(f ${package_files})
   endforeach()
 endforeach()
 
-# 3. Configure and build the consumer against the prefix alone.
-set(configure ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install_consumer -B ${WORK_DIR}/build
-    -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
-    -DCMAKE_BUILD_TYPE=${BUILD_TYPE} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
-if(MAKE_PROGRAM)
-  list(APPEND configure -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
-endif()
-run(${configure})
-run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+# 3. Configure and build the consumer against the prefix alone; examples/embed
+#    builds the same way out of tree (its programs need root and run as the
+#    tests examples.embed.*; here they are only built).
+function(build_against_prefix source binary)
+  set(configure ${CMAKE_COMMAND} -S ${source} -B ${binary} -G ${GENERATOR}
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      -DCMAKE_BUILD_TYPE=${BUILD_TYPE} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
+  if(MAKE_PROGRAM)
+    list(APPEND configure -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
+  endif()
+  run(${configure})
+  run(${CMAKE_COMMAND} --build ${binary})
+endfunction()
+build_against_prefix(${SOURCE_DIR}/tests/install_consumer ${WORK_DIR}/build)
+build_against_prefix(${SOURCE_DIR}/examples/embed ${WORK_DIR}/embed)
 
 # 4. Run it.
 execute_process(COMMAND ${WORK_DIR}/build/consumer ${WORK_DIR}/out
