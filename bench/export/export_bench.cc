@@ -46,7 +46,7 @@ class BenchResolver : public SymbolResolver {
       std::string name = (q.kind == SymbolQuery::Kind::kKernel ? "kernel_fn_" : "ns::Class::method_") +
                          std::to_string(start >> 6) + "(int, std::string const&)";
       out.push_back({start, start + 64, std::move(name), "src/file.cc", 100});
-      lines.push_back({a, "src/file.cc", static_cast<std::uint32_t>(100 + (a & 63))});
+      lines.push_back({a, "src/file.cc", static_cast<std::uint32_t>(100 + (a & 63)), ""});
     }
     return ok_status();
   }
