@@ -1,6 +1,5 @@
 #include "tools/record_trace/preflight.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,18 +7,10 @@
 #include <fstream>
 #include <string_view>
 
+#include "one_collect/fs/find_program.h"
 #include "one_collect/linux/tracefs.h"
 
 namespace one_collect::record_trace {
-
-namespace {
-
-bool is_regular_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-}  // namespace
 
 Status check_pids(const std::vector<std::uint32_t>& pids) {
   for (std::uint32_t pid : pids) {
@@ -34,57 +25,17 @@ Status check_pids(const std::vector<std::uint32_t>& pids) {
 }
 
 CommandCheck check_command(const std::string& argv0, const char* path_env) {
+  // The library's execvp-like lookup; its two errors are the shell's two
+  // exit statuses.
   CommandCheck c;
-  if (argv0.empty()) {
-    c.exit_code = 127;
-    c.message = "empty command name";
+  auto found = find_program(argv0, path_env);
+  if (found.ok()) {
+    c.exit_code = 0;
+    c.resolved = *std::move(found);
     return c;
   }
-  auto check_file = [&](const std::string& file) -> bool {
-    if (!is_regular_file(file)) return false;
-    if (::access(file.c_str(), X_OK) != 0) {
-      c.exit_code = 126;
-      c.message = "command '" + file + "' is not executable (chmod +x " + file + "?)";
-    } else {
-      c.exit_code = 0;
-      c.message.clear();
-      c.resolved = file;
-    }
-    return true;
-  };
-  if (argv0.find('/') != std::string::npos) {
-    if (!check_file(argv0)) {
-      struct stat st {};
-      bool dir = ::stat(argv0.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-      c.exit_code = dir ? 126 : 127;
-      c.message = dir ? "command '" + argv0 + "' is a directory"
-                      : "command not found: '" + argv0 + "' does not exist";
-    }
-    return c;
-  }
-  std::string_view path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
-  bool found_unexecutable = false;
-  std::string unexecutable_message;
-  while (true) {
-    std::size_t colon = path.find(':');
-    std::string dir(path.substr(0, colon));
-    if (dir.empty()) dir = ".";
-    if (check_file(dir + "/" + argv0)) {
-      if (c.exit_code == 0) return c;
-      // execvp keeps looking after an unexecutable match.
-      found_unexecutable = true;
-      unexecutable_message = c.message;
-    }
-    if (colon == std::string_view::npos) break;
-    path.remove_prefix(colon + 1);
-  }
-  if (found_unexecutable) {
-    c.exit_code = 126;
-    c.message = unexecutable_message;
-  } else {
-    c.exit_code = 127;
-    c.message = "command not found: '" + argv0 + "' is not in PATH";
-  }
+  c.exit_code = found.status().code() == ErrorCode::kPermissionDenied ? 126 : 127;
+  c.message = found.status().message();
   return c;
 }
 
