@@ -30,6 +30,7 @@
 
 #include "one_collect/formats/format_registry.h"
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 #include "tools/record_trace/test_unprivileged.h"
 
 namespace {
@@ -51,12 +52,8 @@ struct CliRun {
   std::string err;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Whole-file reads of outputs and /proc files.
+std::string slurp(const std::string& path) { return one_collect::testing::read_text(path); }
 
 bool wait_until(const std::function<bool()>& condition,
                 Clock::duration limit = std::chrono::duration_cast<Clock::duration>(kWait)) {
@@ -322,12 +319,6 @@ std::vector<std::vector<double>> speedscope_weights(const std::string& json) {
 
 class RecordTraceCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/record_trace_cli_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   CliRun run(std::vector<std::string> args, Launch how = {}) {
     RecordTraceProcess p(dir_, std::move(args), how);
@@ -335,7 +326,8 @@ class RecordTraceCli : public ::testing::Test {
     return p.finish();
   }
 
-  std::string dir_;
+  const one_collect::testing::TempDir temp_{"record_trace_cli"};
+  const std::string dir_ = temp_.string();
 };
 
 // ---- without privileges: argument handling and checks made before recording

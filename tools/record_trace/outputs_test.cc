@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 #include "tools/record_trace/test_machine.h"
 #include "tools/record_trace/test_unprivileged.h"
 
@@ -22,13 +23,8 @@ namespace fs = std::filesystem;
 
 class RecordTraceOutputs : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/record_trace_outputs_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
+  const ::one_collect::testing::TempDir temp_{"record_trace_outputs"};
+  const std::string dir_ = temp_.string();
 };
 
 // A format registry entry by name.

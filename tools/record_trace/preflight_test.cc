@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "one_collect/testing/privileged.h"
+#include "one_collect/testing/temp_dir.h"
 
 namespace one_collect::record_trace {
 namespace {
@@ -46,9 +47,8 @@ TEST(RecordTracePreflight, CommandsResolveLikeExecvp) {
   EXPECT_EQ(check_command("/tmp", nullptr).exit_code, 126);
   EXPECT_EQ(check_command("", nullptr).exit_code, 127);
 
-  char tmpl[] = "/tmp/record_trace_cmd_XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
+  const ::one_collect::testing::TempDir temp("record_trace_cmd");
+  const std::string dir = temp.string();
   std::ofstream(dir + "/script") << "#!/bin/sh\n";
   ::chmod((dir + "/script").c_str(), 0644);
   // No x bit at all: not executable, even for root.
@@ -56,7 +56,6 @@ TEST(RecordTracePreflight, CommandsResolveLikeExecvp) {
   EXPECT_EQ(check_command("script", dir.c_str()).exit_code, 126);
   ::chmod((dir + "/script").c_str(), 0755);
   EXPECT_EQ(check_command("script", ("/nonexistent:" + dir).c_str()).exit_code, 0);
-  fs::remove_all(dir);
 }
 
 TEST(RecordTracePreflight, KnownEventsPassUnknownOnesAreNamed) {
