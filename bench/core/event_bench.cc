@@ -76,7 +76,10 @@ namespace {
 void BM_DispatchEmptyCallback(benchmark::State& state) {
   Event event = make_event();
   std::uint64_t n = 0;
-  event.add_callback([&n](const EventData&) { ++n; return ok_status(); });
+  event.add_callback([&n](const EventData&) {
+    ++n;
+    return ok_status();
+  });
   std::vector<std::uint8_t> payload(16);
   EventErrors errors;
   ByteSpan data(payload);
@@ -84,5 +87,5 @@ void BM_DispatchEmptyCallback(benchmark::State& state) {
   benchmark::DoNotOptimize(n);
 }
 BENCHMARK(BM_DispatchEmptyCallback);
-}
-}
+}  // namespace
+}  // namespace one_collect

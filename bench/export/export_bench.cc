@@ -37,14 +37,16 @@ constexpr std::uint64_t kFunctions = 50000;  // per object, 64 bytes each
 class BenchResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>& lines) override {
+                 std::vector<ExportResolvedSymbol>& out,
+                 std::vector<ExportResolvedLine>& lines) override {
     std::uint64_t last = ~0ULL;
     for (std::uint64_t a : addresses) {
       std::uint64_t start = a & ~63ULL;
       if (start == last) continue;
       last = start;
-      std::string name = (q.kind == SymbolQuery::Kind::kKernel ? "kernel_fn_" : "ns::Class::method_") +
-                         std::to_string(start >> 6) + "(int, std::string const&)";
+      std::string name =
+          (q.kind == SymbolQuery::Kind::kKernel ? "kernel_fn_" : "ns::Class::method_") +
+          std::to_string(start >> 6) + "(int, std::string const&)";
       out.push_back({start, start + 64, std::move(name), "src/file.cc", 100});
       lines.push_back({a, "src/file.cc", static_cast<std::uint32_t>(100 + (a & 63)), ""});
     }
@@ -120,8 +122,8 @@ ExportMachine& machine() {
 
 std::string out_dir() {
   static std::string dir = [] {
-    std::string d = std::filesystem::temp_directory_path() /
-                    ("oc_export_bench_" + std::to_string(::getpid()));
+    std::string d =
+        std::filesystem::temp_directory_path() / ("oc_export_bench_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d;
   }();
@@ -169,7 +171,8 @@ void BM_BuildMachine(benchmark::State& state) {
     // The bounded part: compact samples plus the interned stacks they name.
     state.counters["sample_and_stack_B_per_sample"] =
         static_cast<double>(m->samples().capacity() * sizeof(ExportSample) +
-                            m->callstacks().memory_bytes()) / n;
+                            m->callstacks().memory_bytes()) /
+        n;
     // Everything, symbol names and per-address line tables included.
     state.counters["total_B_per_sample"] = static_cast<double>(m->memory_bytes()) / n;
     state.counters["stacks"] = static_cast<double>(m->callstacks().size() - 1);
@@ -187,7 +190,8 @@ void BM_Graph(benchmark::State& state) {
 }
 
 void BM_Pprof(benchmark::State& state) {
-  run_export(state, [](const ExportMachine& m) { return write_pprof(m, out_dir() + "/cpu.pb.gz"); });
+  run_export(state,
+             [](const ExportMachine& m) { return write_pprof(m, out_dir() + "/cpu.pb.gz"); });
 }
 
 void BM_Speedscope(benchmark::State& state) {
@@ -197,7 +201,8 @@ void BM_Speedscope(benchmark::State& state) {
 }
 
 void BM_Folded(benchmark::State& state) {
-  run_export(state, [](const ExportMachine& m) { return write_folded(m, out_dir() + "/cpu.folded"); });
+  run_export(state,
+             [](const ExportMachine& m) { return write_folded(m, out_dir() + "/cpu.folded"); });
 }
 
 void BM_ChromeTrace(benchmark::State& state) {

@@ -54,17 +54,19 @@ int main(int argc, char** argv) {
   (void)session.stop();
   PerfSessionStats st = session.stats();
   const std::uint64_t lost = st.lost + st.lost_samples + st.dropped_samples;
-  std::printf("samples %llu (with user stack %llu), kernel lost %llu, lost_samples %llu, "
-              "dropped by us %llu, stacks cut %llu, checksum %llu\n",
-              static_cast<unsigned long long>(samples), static_cast<unsigned long long>(with_stack),
-              static_cast<unsigned long long>(st.lost),
-              static_cast<unsigned long long>(st.lost_samples),
-              static_cast<unsigned long long>(st.dropped_samples),
-              static_cast<unsigned long long>(st.cut_stacks),
-              static_cast<unsigned long long>(checksum & 0xffff));
-  std::printf("one_collect stack copies cut: %.2f%% of samples\n",
-              samples ? 100.0 * static_cast<double>(st.cut_stacks) / static_cast<double>(samples) : 0.0);
-  std::printf("one_collect loss: %.2f%%\n",
-              samples + lost ? 100.0 * static_cast<double>(lost) / static_cast<double>(samples + lost) : 0.0);
+  std::printf(
+      "samples %llu (with user stack %llu), kernel lost %llu, lost_samples %llu, "
+      "dropped by us %llu, stacks cut %llu, checksum %llu\n",
+      static_cast<unsigned long long>(samples), static_cast<unsigned long long>(with_stack),
+      static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(st.lost_samples),
+      static_cast<unsigned long long>(st.dropped_samples),
+      static_cast<unsigned long long>(st.cut_stacks),
+      static_cast<unsigned long long>(checksum & 0xffff));
+  std::printf(
+      "one_collect stack copies cut: %.2f%% of samples\n",
+      samples ? 100.0 * static_cast<double>(st.cut_stacks) / static_cast<double>(samples) : 0.0);
+  std::printf("one_collect loss: %.2f%%\n", samples + lost ? 100.0 * static_cast<double>(lost) /
+                                                                 static_cast<double>(samples + lost)
+                                                           : 0.0);
   return 0;
 }

@@ -43,13 +43,13 @@ std::vector<std::uint8_t> make_chunk(std::uint32_t cpu, int count, int frames, s
     const std::uint16_t size = static_cast<std::uint16_t>(8 + 8 * 6 + 8 + 8 * frames);
     put64(out, std::uint64_t{PERF_RECORD_SAMPLE} | (std::uint64_t{PERF_RECORD_MISC_USER} << 32) |
                    (std::uint64_t{size} << 48));
-    put64(out, 200 + cpu);                               // IDENTIFIER
+    put64(out, 200 + cpu);                                 // IDENTIFIER
     put64(out, 0x401000 + static_cast<std::uint64_t>(i));  // IP
-    put64(out, 1234 | (std::uint64_t{1234} << 32));      // TID
-    put64(out, time);                                    // TIME
-    put64(out, cpu);                                     // CPU
-    put64(out, 1000000);                                 // PERIOD
-    put64(out, static_cast<std::uint64_t>(frames));      // CALLCHAIN nr
+    put64(out, 1234 | (std::uint64_t{1234} << 32));        // TID
+    put64(out, time);                                      // TIME
+    put64(out, cpu);                                       // CPU
+    put64(out, 1000000);                                   // PERIOD
+    put64(out, static_cast<std::uint64_t>(frames));        // CALLCHAIN nr
     for (int f = 0; f < frames; ++f) put64(out, 0x400000 + static_cast<std::uint64_t>(f) * 16);
   }
   return out;
@@ -60,7 +60,8 @@ void BM_ParseMergeDispatch(benchmark::State& state) {
   constexpr int kPerChunk = 4096;
   PerfRecordParser parser;
   SampleLayout leader;
-  leader.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+  leader.sample_type =
+      PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
   leader.sample_id_all = true;
   SampleLayout sampler = leader;
   sampler.sample_type = kSampleType;
@@ -88,7 +89,8 @@ void BM_ParseMergeDispatch(benchmark::State& state) {
   std::vector<std::vector<std::uint8_t>> src;
   for (int r = 0; r < kRounds; ++r) {
     for (std::uint32_t cpu = 0; cpu < 2; ++cpu) {
-      src.push_back(make_chunk(cpu, kPerChunk, frames, static_cast<std::uint64_t>(r) * kPerChunk * 2));
+      src.push_back(
+          make_chunk(cpu, kPerChunk, frames, static_cast<std::uint64_t>(r) * kPerChunk * 2));
     }
   }
   // Chunks are lent to the merger and come back when parsed: the copy out

@@ -102,7 +102,13 @@ void BM_ExportMachineToSink(benchmark::State& state) {
   state.counters["rss_growth_MiB"] = static_cast<double>(peak_rss_kib() - before) / 1024;
 }
 // Argument: segment limit in MiB (0: the export's default).
-BENCHMARK(BM_ExportMachineToSink)->Arg(0)->Arg(4)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ExportMachineToSink)
+    ->Arg(0)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 void BM_ExportMachineToFile(benchmark::State& state) {
   const ExportMachine& m = machine();

@@ -51,14 +51,15 @@ Recorded& recorded(int which) {
   static Recorded sets[3] = {
       record({OC_UNWIND_TESTPROG_DIR "/chain_nofp", "8"}),
       record({OC_UNWIND_TESTPROG_DIR "/containers", "8"}),
-      record({"/usr/bin/python3", "-c",
-              "import sys\n"
-              "def fib(n): return n if n < 2 else fib(n-1) + fib(n-2)\n"
-              "def work(d):\n"
-              "    if d: return work(d-1)\n"
-              "    return sum(sorted(str(fib(i)) for i in range(22)).__len__() for _ in range(50))\n"
-              "sys.stdout.write('r'); sys.stdout.flush()\n"
-              "while True: work(20)\n"}),
+      record(
+          {"/usr/bin/python3", "-c",
+           "import sys\n"
+           "def fib(n): return n if n < 2 else fib(n-1) + fib(n-2)\n"
+           "def work(d):\n"
+           "    if d: return work(d-1)\n"
+           "    return sum(sorted(str(fib(i)) for i in range(22)).__len__() for _ in range(50))\n"
+           "sys.stdout.write('r'); sys.stdout.flush()\n"
+           "while True: work(20)\n"}),
   };
   return sets[which];
 }
@@ -81,8 +82,8 @@ void BM_Unwind(benchmark::State& state) {
     complete += unwinder.unwind(view, in, frames).end == UnwindEnd::kEndOfStack;
   }
   state.counters["cold_hit%"] = 100.0 * unwinder.cache_stats().hit_rate();
-  state.counters["complete%"] = 100.0 * static_cast<double>(complete) /
-                                static_cast<double>(rec.capture.samples.size());
+  state.counters["complete%"] =
+      100.0 * static_cast<double>(complete) / static_cast<double>(rec.capture.samples.size());
   unwinder.reset_cache_stats();
   for (auto _ : state) {
     for (const auto& s : rec.capture.samples) {
@@ -93,8 +94,8 @@ void BM_Unwind(benchmark::State& state) {
       benchmark::DoNotOptimize(frames[0]);
     }
   }
-  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(total_frames),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(total_frames), benchmark::Counter::kIsRate);
   state.counters["hit%"] = 100.0 * unwinder.cache_stats().hit_rate();
   state.counters["frames/stack"] = stacks ? static_cast<double>(total_frames) / stacks : 0;
   state.counters["stacks"] = static_cast<double>(rec.capture.samples.size());

@@ -59,12 +59,12 @@ std::vector<std::uint8_t> make_record(const char* prev, int prev_pid, const char
 
 int main() {
   Event sched_switch(316, "sched:sched_switch");
-#define FIELD(name, type)                                                                    \
-  if (auto s = add_field(sched_switch, #name, type, offsetof(SwitchPayload, name),           \
-                         sizeof(SwitchPayload::name));                                        \
-      !s.ok()) {                                                                             \
-    std::fprintf(stderr, "format: %s\n", s.to_string().c_str());                             \
-    return 1;                                                                                \
+#define FIELD(name, type)                                                          \
+  if (auto s = add_field(sched_switch, #name, type, offsetof(SwitchPayload, name), \
+                         sizeof(SwitchPayload::name));                             \
+      !s.ok()) {                                                                   \
+    std::fprintf(stderr, "format: %s\n", s.to_string().c_str());                   \
+    return 1;                                                                      \
   }
   FIELD(common_type, "unsigned short")
   FIELD(common_pid, "int")
@@ -121,8 +121,8 @@ int main() {
 
   EventErrors errors;
   std::vector<std::vector<std::uint8_t>> records = {
-      make_record("bash", 100, "python3", 200), make_record("python3", 200, "nginx", 300),
-      make_record("nginx", 300, "python3", 200), make_record("python3", 200, "bash", 100),
+      make_record("bash", 100, "python3", 200),       make_record("python3", 200, "nginx", 300),
+      make_record("nginx", 300, "python3", 200),      make_record("python3", 200, "bash", 100),
       make_record("swapper/0", 0, "kworker/0:1", -1),
   };
   records.push_back(std::vector<std::uint8_t>(records[0].begin(), records[0].begin() + 20));

@@ -74,8 +74,7 @@ DEMO_HOT void map_work(Clock::time_point until, std::mt19937_64& rng, Counters& 
   } while (Clock::now() < until);
 }
 
-DEMO_HOT void hash_work(Clock::time_point until, std::vector<std::uint8_t>& buf,
-                        Counters& c) {
+DEMO_HOT void hash_work(Clock::time_point until, std::vector<std::uint8_t>& buf, Counters& c) {
   do {
     std::uint64_t h = 1469598103934665603ull;
     for (std::uint8_t b : buf) {
@@ -144,11 +143,12 @@ int main(int argc, char** argv) {
   ::getrusage(RUSAGE_SELF, &ru);
   double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  std::printf("demo_workload: %.1f s x %u threads: sort %llu, map %llu, hash %llu chunks, "
-              "cpu %.3f s (checksum %llx)\n",
-              seconds, threads, static_cast<unsigned long long>(sum.sort_chunks),
-              static_cast<unsigned long long>(sum.map_chunks),
-              static_cast<unsigned long long>(sum.hash_chunks), cpu,
-              static_cast<unsigned long long>(sum.checksum));
+  std::printf(
+      "demo_workload: %.1f s x %u threads: sort %llu, map %llu, hash %llu chunks, "
+      "cpu %.3f s (checksum %llx)\n",
+      seconds, threads, static_cast<unsigned long long>(sum.sort_chunks),
+      static_cast<unsigned long long>(sum.map_chunks),
+      static_cast<unsigned long long>(sum.hash_chunks), cpu,
+      static_cast<unsigned long long>(sum.checksum));
   return exit_code;
 }

@@ -23,8 +23,9 @@ using namespace one_collect;
 
 int main(int argc, char** argv) {
   if (argc < 4 || (std::strcmp(argv[2], "--pid") != 0 && std::strcmp(argv[2], "--") != 0)) {
-    std::fprintf(stderr, "usage: cpu_profile OUT.pb.gz --pid PID [SECONDS=5]\n"
-                         "       cpu_profile OUT.pb.gz -- COMMAND [ARGS...]\n");
+    std::fprintf(stderr,
+                 "usage: cpu_profile OUT.pb.gz --pid PID [SECONDS=5]\n"
+                 "       cpu_profile OUT.pb.gz -- COMMAND [ARGS...]\n");
     return 2;
   }
   const std::string out = argv[1];

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     std::printf("%3ds ", second + 1);
     for (int cpu : session.cpus()) {
       auto c = static_cast<std::size_t>(cpu) & 1023;
-      double pct = total[c] ? 100.0 * static_cast<double>(busy[c]) / static_cast<double>(total[c]) : 0.0;
+      double pct =
+          total[c] ? 100.0 * static_cast<double>(busy[c]) / static_cast<double>(total[c]) : 0.0;
       std::printf(" cpu%-2d %5.1f%%", cpu, pct);
       busy[c] = total[c] = 0;
     }

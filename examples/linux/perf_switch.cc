@@ -96,13 +96,14 @@ int main(int argc, char** argv) {
     if (misc & PERF_RECORD_MISC_SWITCH_OUT) {
       if (r.valid && r.tid == tid && tid != 0) {
         auto it = names.find(tid);
-        std::fprintf(out,
-                     "%s{\"name\":%s,\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
-                     "\"dur\":%.3f,\"args\":{\"cpu\":%u}}",
-                     first ? "" : ",\n",
-                     json_string(it == names.end() ? std::to_string(tid) : it->second.second).c_str(),
-                     pid, tid, static_cast<double>(r.since - first_time) / 1e3,
-                     static_cast<double>(time - r.since) / 1e3, cpu);
+        std::fprintf(
+            out,
+            "%s{\"name\":%s,\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+            "\"dur\":%.3f,\"args\":{\"cpu\":%u}}",
+            first ? "" : ",\n",
+            json_string(it == names.end() ? std::to_string(tid) : it->second.second).c_str(), pid,
+            tid, static_cast<double>(r.since - first_time) / 1e3,
+            static_cast<double>(time - r.since) / 1e3, cpu);
         first = false;
         ++slices;
       }
@@ -119,8 +120,9 @@ int main(int argc, char** argv) {
   (void)session.parse_for_duration(std::chrono::seconds(seconds));
   (void)session.stop();
   for (const auto& [tid, who] : names) {
-    std::fprintf(out, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-                      "\"args\":{\"name\":%s}}",
+    std::fprintf(out,
+                 "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+                 "\"args\":{\"name\":%s}}",
                  first ? "" : ",\n", who.first, tid, json_string(who.second).c_str());
     first = false;
   }

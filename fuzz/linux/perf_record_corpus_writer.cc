@@ -84,16 +84,23 @@ bool parses_back(const std::vector<std::uint8_t>& file, std::size_t records, std
   Event sample(1, "sample");
   Event raw(2, "raw");
   std::size_t delivered = 0;
-  sample.add_callback([&](const EventData&) -> Status { ++delivered; return ok_status(); });
-  raw.add_callback([&](const EventData&) -> Status { ++delivered; return ok_status(); });
+  sample.add_callback([&](const EventData&) -> Status {
+    ++delivered;
+    return ok_status();
+  });
+  raw.add_callback([&](const EventData&) -> Status {
+    ++delivered;
+    return ok_status();
+  });
   parser.add_id(fuzz::kSampleId, layout, &sample, false);
   parser.add_id(fuzz::kRawId, layout, &raw, true);
   Status st = parser.parse_stream(ByteSpan(file).subspan(fuzz::kLayoutHeaderBytes), 0);
   const PerfParseStats& s = parser.stats();
   if (!st.ok() || s.records != records || s.samples != samples || delivered != samples ||
       s.malformed != 0 || s.unknown_id != 0) {
-    std::fprintf(stderr, "parse-back: %s; records %llu/%zu samples %llu/%zu delivered %zu "
-                         "malformed %llu unknown id %llu\n",
+    std::fprintf(stderr,
+                 "parse-back: %s; records %llu/%zu samples %llu/%zu delivered %zu "
+                 "malformed %llu unknown id %llu\n",
                  st.ok() ? "ok" : st.to_string().c_str(),
                  static_cast<unsigned long long>(s.records), records,
                  static_cast<unsigned long long>(s.samples), samples, delivered,
@@ -181,15 +188,15 @@ int main(int argc, char** argv) {
   stacks.callchain = true;
   stacks.user_regs = true;
   stacks.user_stack_bytes = kUserStackBytes;
-  auto built = RingBufSessionBuilder()
-                   // A bare environment: stack copies hold no variable of ours.
-                   .with_command({"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "/bin/sh", "-c",
-                                  kWorkload})
-                   .with_kernel_events()
-                   .with_stacks(stacks)
-                   .with_cpu_sampling(kSampleHz)
-                   .with_event(switch_spec, std::move(switch_event))
-                   .build();
+  auto built =
+      RingBufSessionBuilder()
+          // A bare environment: stack copies hold no variable of ours.
+          .with_command({"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "/bin/sh", "-c", kWorkload})
+          .with_kernel_events()
+          .with_stacks(stacks)
+          .with_cpu_sampling(kSampleHz)
+          .with_event(switch_spec, std::move(switch_event))
+          .build();
   if (!built.ok()) {
     std::fprintf(stderr, "session: %s\n", built.status().to_string().c_str());
     return 1;
@@ -203,8 +210,8 @@ int main(int argc, char** argv) {
       if (layout == nullptr || !layout->has(PERF_SAMPLE_IDENTIFIER) || !layout->sample_id_all) {
         return error(ErrorCode::kInvalidArgument, "a record without IDENTIFIER");
       }
-      captured.push_back({std::vector<std::uint8_t>(d.full_data.begin(), d.full_data.end()),
-                          kind, layout});
+      captured.push_back(
+          {std::vector<std::uint8_t>(d.full_data.begin(), d.full_data.end()), kind, layout});
       return ok_status();
     };
   };
@@ -260,7 +267,8 @@ int main(int argc, char** argv) {
       char name[64];
       std::snprintf(name, sizeof(name), "%s%02zu", family.prefix, i);
       std::ofstream out(out_dir / name, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+      out.write(reinterpret_cast<const char*>(file.data()),
+                static_cast<std::streamsize>(file.size()));
       if (!out) {
         std::fprintf(stderr, "cannot write %s\n", (out_dir / name).c_str());
         return 1;

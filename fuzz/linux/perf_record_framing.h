@@ -41,9 +41,10 @@ inline SampleLayout decode_layout_header(const std::uint8_t* header) {
 // decode_layout_header for every layout without PERF_SAMPLE_REGS_INTR (whose
 // mask the framing derives from the user one).
 inline void encode_layout_header(const SampleLayout& layout, std::uint8_t* header) {
-  const std::uint64_t flags = (layout.read_format & 0x1F) |
-                              ((layout.branch_sample_type & PERF_SAMPLE_BRANCH_HW_INDEX) ? 0x20 : 0) |
-                              (layout.sample_id_all ? 0x40 : 0);
+  const std::uint64_t flags =
+      (layout.read_format & 0x1F) |
+      ((layout.branch_sample_type & PERF_SAMPLE_BRANCH_HW_INDEX) ? 0x20 : 0) |
+      (layout.sample_id_all ? 0x40 : 0);
   std::memcpy(header, &layout.sample_type, 8);
   std::memcpy(header + 8, &flags, 8);
   std::memcpy(header + 16, &layout.regs_user_mask, 8);

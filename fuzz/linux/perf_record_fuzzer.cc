@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "perf_record_framing.h"
 #include "one_collect/linux/perf_record_parser.h"
 #include "one_collect/linux/perf_ring.h"
 #include "one_collect/linux/perf_time_merge.h"
+#include "perf_record_framing.h"
 
 using namespace one_collect;
 
@@ -28,9 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const PerfSessionRefs& refs = parser.refs();
   auto touch = [&refs](const EventData& d) -> Status {
     // Read every ref so a bad window would be caught by the sanitizers.
-    for (const DataFieldRef* r : {&refs.ip, &refs.time, &refs.callchain, &refs.raw,
-                                  &refs.stack_user, &refs.regs_user, &refs.read,
-                                  &refs.branch_stack, &refs.aux, &refs.cpu, &refs.pid}) {
+    for (const DataFieldRef* r :
+         {&refs.ip, &refs.time, &refs.callchain, &refs.raw, &refs.stack_user, &refs.regs_user,
+          &refs.read, &refs.branch_stack, &refs.aux, &refs.cpu, &refs.pid}) {
       auto bytes = r->get_data(d.full_data);
       if (bytes.ok() && !bytes->empty()) {
         volatile std::uint8_t x = (*bytes)[bytes->size() - 1];
@@ -44,9 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)d.format.get_u16(d.format.get_field_ref("common_type").value(), d.event_data);
     return touch(d);
   });
-  for (Event* e : {&parser.kernel_events().comm, &parser.kernel_events().mmap2,
-                   &parser.kernel_events().mmap, &parser.kernel_events().ksymbol,
-                   &parser.kernel_events().cgroup}) {
+  for (Event* e :
+       {&parser.kernel_events().comm, &parser.kernel_events().mmap2, &parser.kernel_events().mmap,
+        &parser.kernel_events().ksymbol, &parser.kernel_events().cgroup}) {
     e->add_callback([](const EventData& d) -> Status {
       for (const EventField& f : d.format.fields()) {
         auto ref = d.format.get_field_ref(f.name);

@@ -25,10 +25,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     }
-    case 1: (void)split_field_declaration(text); break;
-    case 2: (void)parse_maps(text); break;
-    case 3: (void)parse_nspid(text); break;
-    case 4: (void)parse_namespace_link(text); break;
+    case 1:
+      (void)split_field_declaration(text);
+      break;
+    case 2:
+      (void)parse_maps(text);
+      break;
+    case 3:
+      (void)parse_nspid(text);
+      break;
+    case 4:
+      (void)parse_namespace_link(text);
+      break;
     case 5: {
       (void)split_cmdline(text);
       (void)long_comm(text.substr(0, 15), text);

@@ -30,7 +30,8 @@ namespace {
 class Resolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t>,
-                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& out,
+                 std::vector<ExportResolvedLine>&) override {
     if (q.filename != "/usr/bin/app") return ok_status();
     out.push_back({0x1000, 0x1100, "main", "app.cc", 10});
     out.push_back({0x1100, 0x1200, "work", "app.cc", 20});

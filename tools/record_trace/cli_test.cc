@@ -145,8 +145,8 @@ class RecordTraceProcess {
     if (how.stdout_pipe && ::pipe2(fds, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
-      int out = how.stdout_pipe ? fds[1]
-                                : ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int out =
+          how.stdout_pipe ? fds[1] : ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(err, 2);
@@ -319,7 +319,6 @@ std::vector<std::vector<double>> speedscope_weights(const std::string& json) {
 
 class RecordTraceCli : public ::testing::Test {
  protected:
-
   CliRun run(std::vector<std::string> args, Launch how = {}) {
     RecordTraceProcess p(dir_, std::move(args), how);
     EXPECT_TRUE(p.started());
@@ -366,11 +365,28 @@ TEST_F(RecordTraceCli, BadArgumentsExitTwoWithTheMessage) {
 TEST_F(RecordTraceCli, HelpIsAManPage) {
   CliRun r = run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* s : {"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXAMPLES", "EXIT STATUS",
-                        "FILES", "--on-cpu", "--off-cpu", "--pid PID", "--format", "--out PATH",
-                        "--frequency HZ", "--callstacks MODE", "--stack-size BYTES",
-                        "--duration SECONDS", "--buffer-size BYTES", "--event SYSTEM:NAME",
-                        "--live", "--script CODE", "--script-file FILE", "-- COMMAND"}) {
+  for (const char* s : {"NAME",
+                        "SYNOPSIS",
+                        "DESCRIPTION",
+                        "OPTIONS",
+                        "EXAMPLES",
+                        "EXIT STATUS",
+                        "FILES",
+                        "--on-cpu",
+                        "--off-cpu",
+                        "--pid PID",
+                        "--format",
+                        "--out PATH",
+                        "--frequency HZ",
+                        "--callstacks MODE",
+                        "--stack-size BYTES",
+                        "--duration SECONDS",
+                        "--buffer-size BYTES",
+                        "--event SYSTEM:NAME",
+                        "--live",
+                        "--script CODE",
+                        "--script-file FILE",
+                        "-- COMMAND"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
   EXPECT_EQ(run({"-h"}).out, r.out);
@@ -518,7 +534,7 @@ TEST_F(RecordTraceCli, UnknownEvent) {
 TEST_F(RecordTraceCli, RecordsTheDemoWorkloadInEveryFormat) {
   OC_REQUIRE_ROOT();
   CliRun r = run({"--format", "nettrace,pprof,speedscope,folded,chrome,perfview-xml", "--out", dir_,
-               "--", DEMO_WORKLOAD_BIN, "--seconds", "2", "--exit-code", "3"});
+                  "--", DEMO_WORKLOAD_BIN, "--seconds", "2", "--exit-code", "3"});
   ASSERT_EQ(r.exit_code, 3) << r.err << r.out;  // the command's own status
   for (const char* f : {"trace.nettrace", "trace.pb.gz", "trace.speedscope.json", "trace.folded",
                         "trace.chrome.json", "trace.demo_workload.cpu.PerfView.xml"}) {
@@ -674,8 +690,8 @@ TEST_F(RecordTraceCli, OffCpuRecordsTheTimeBlocked) {
   EXPECT_GE(longest, 300e6) << "sleep 0.3 blocks 300 ms or more";
   bool nanosleep = false;
   for (const FoldedLine& l : read_folded(dir_ + "/trace.folded")) {
-    nanosleep = nanosleep || (l.stack.rfind("sleep;", 0) == 0 &&
-                              l.stack.find("nanosleep") != std::string::npos);
+    nanosleep = nanosleep ||
+                (l.stack.rfind("sleep;", 0) == 0 && l.stack.find("nanosleep") != std::string::npos);
   }
   EXPECT_TRUE(nanosleep) << slurp(dir_ + "/trace.folded");
 }

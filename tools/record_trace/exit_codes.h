@@ -10,13 +10,13 @@ namespace one_collect::record_trace {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitRuntime = 1,       // collection or export failed
-  kExitUsage = 2,         // bad option, value, format, event, pid or output path
-  kExitPermission = 3,    // perf_events / tracefs refused for lack of privilege
-  kExitUnsupported = 4,   // a facility is missing (scripting, tracefs, perf_events)
+  kExitRuntime = 1,      // collection or export failed
+  kExitUsage = 2,        // bad option, value, format, event, pid or output path
+  kExitPermission = 3,   // perf_events / tracefs refused for lack of privilege
+  kExitUnsupported = 4,  // a facility is missing (scripting, tracefs, perf_events)
   kExitNotExecutable = 126,
   kExitCommandNotFound = 127,
-  kExitAborted = 130,     // a second Ctrl-C: stopped without exporting
+  kExitAborted = 130,  // a second Ctrl-C: stopped without exporting
 };
 
 struct ExitCodeDoc {

@@ -84,8 +84,9 @@ constexpr Example kExamples[] = {
 std::string help_text(std::size_t width) {
   std::string out;
   out += "NAME\n";
-  wrap(out, "record-trace - record CPU, off-CPU and tracepoint profiles with perf_events and "
-            "export them to PerfView, pprof, speedscope, flame graphs and Perfetto",
+  wrap(out,
+       "record-trace - record CPU, off-CPU and tracepoint profiles with perf_events and "
+       "export them to PerfView, pprof, speedscope, flame graphs and Perfetto",
        7, width);
   out += "\nSYNOPSIS\n";
   wrap(out, "record-trace [OPTIONS] [--duration SECONDS]", 7, width);
@@ -124,9 +125,10 @@ std::string help_text(std::size_t width) {
     out += '\n';
   }
   wrap(out, "-- COMMAND [ARGS...]", 7, width);
-  wrap(out, "Launch COMMAND and record it (and the children it starts) until it exits; "
-            "record-trace then exits with the command's exit status (128+N when a signal N "
-            "killed it). The first argument that is not an option also starts the command.",
+  wrap(out,
+       "Launch COMMAND and record it (and the children it starts) until it exits; "
+       "record-trace then exits with the command's exit status (128+N when a signal N "
+       "killed it). The first argument that is not an option also starts the command.",
        11, width);
   // Generated from the format registry: exactly the names --format accepts.
   out += "\nFORMATS\n";

@@ -38,8 +38,8 @@ std::vector<std::string_view> split_list(std::string_view text) {
 bool valid_tracepoint_part(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -146,11 +146,19 @@ const OptionSpec kTable[] = {
     {"on-cpu", 0, ValueKind::kFlag, "", false,
      "Sample what runs on the CPUs (cpu-clock) at --frequency, with callstacks. This is the "
      "default when neither --off-cpu nor --event is given.",
-     "", [](RecordOptions& o, std::string_view) { o.on_cpu = true; return ok_status(); }},
+     "",
+     [](RecordOptions& o, std::string_view) {
+       o.on_cpu = true;
+       return ok_status();
+     }},
     {"off-cpu", 0, ValueKind::kFlag, "", false,
      "Record context switches: each time a thread is switched out becomes an off_cpu sample "
      "whose value is the time until it ran again, with the stack it blocked in.",
-     "", [](RecordOptions& o, std::string_view) { o.off_cpu = true; return ok_status(); }},
+     "",
+     [](RecordOptions& o, std::string_view) {
+       o.off_cpu = true;
+       return ok_status();
+     }},
     {"pid", 'p', ValueKind::kText, "PID", true,
      "Record only this process (its threads and the children it starts). Repeat it, or give "
      "a comma-separated list, for several. Without --pid or a command, the whole machine is "
@@ -165,7 +173,8 @@ const OptionSpec kTable[] = {
      "trace.<comm>.<kind>.PerfView.xml per command name). Any other path is used as given "
      "for a single format, and as a prefix (PATH.<ext>) for several; its directory must "
      "exist.",
-     "the current directory", [](RecordOptions& o, std::string_view v) {
+     "the current directory",
+     [](RecordOptions& o, std::string_view v) {
        o.out = std::string(v);
        return ok_status();
      }},
@@ -198,10 +207,14 @@ const OptionSpec kTable[] = {
      "pid/tid, kind, address; events with their fields). Turns off the status line. When "
      "the reader goes away (e.g. | head), recording stops as with Ctrl-C: the files are "
      "written and the exit status is 0.",
-     "", [](RecordOptions& o, std::string_view) { o.live = true; return ok_status(); }},
+     "",
+     [](RecordOptions& o, std::string_view) {
+       o.live = true;
+       return ok_status();
+     }},
     {"script", 0, ValueKind::kText, "CODE", false,
-     "Process events with a script. Not available yet: record-trace stops with exit status 4.",
-     "", [](RecordOptions& o, std::string_view v) {
+     "Process events with a script. Not available yet: record-trace stops with exit status 4.", "",
+     [](RecordOptions& o, std::string_view v) {
        o.script = std::string(v);
        return ok_status();
      }},
@@ -214,11 +227,21 @@ const OptionSpec kTable[] = {
     {"quiet", 'q', ValueKind::kFlag, "", false,
      "No status line and no hottest-functions table; errors and the files written are still "
      "reported.",
-     "", [](RecordOptions& o, std::string_view) { o.quiet = true; return ok_status(); }},
+     "",
+     [](RecordOptions& o, std::string_view) {
+       o.quiet = true;
+       return ok_status();
+     }},
     {"help", 'h', ValueKind::kFlag, "", false, "Show this manual and exit.", "",
-     [](RecordOptions& o, std::string_view) { o.help = true; return ok_status(); }},
+     [](RecordOptions& o, std::string_view) {
+       o.help = true;
+       return ok_status();
+     }},
     {"version", 0, ValueKind::kFlag, "", false, "Show the version and exit.", "",
-     [](RecordOptions& o, std::string_view) { o.version = true; return ok_status(); }},
+     [](RecordOptions& o, std::string_view) {
+       o.version = true;
+       return ok_status();
+     }},
 };
 
 const OptionSpec* find_long(std::string_view name) {
@@ -293,7 +316,8 @@ Result<std::uint64_t> parse_bytes(std::string_view text) {
   // Accepted suffixes: K, M, G, optionally followed by B or iB (64K, 64KB, 64KiB).
   if (digits.ends_with("iB") || digits.ends_with("ib")) {
     digits.remove_suffix(2);
-    if (digits.empty() || std::string_view("kKmMgG").find(digits.back()) == std::string_view::npos) {
+    if (digits.empty() ||
+        std::string_view("kKmMgG").find(digits.back()) == std::string_view::npos) {
       return bad;
     }
   } else if (!digits.empty() && (digits.back() == 'B' || digits.back() == 'b')) {
@@ -301,10 +325,20 @@ Result<std::uint64_t> parse_bytes(std::string_view text) {
   }
   if (!digits.empty()) {
     switch (digits.back()) {
-      case 'k': case 'K': scale = 1ull << 10; break;
-      case 'm': case 'M': scale = 1ull << 20; break;
-      case 'g': case 'G': scale = 1ull << 30; break;
-      default: break;
+      case 'k':
+      case 'K':
+        scale = 1ull << 10;
+        break;
+      case 'm':
+      case 'M':
+        scale = 1ull << 20;
+        break;
+      case 'g':
+      case 'G':
+        scale = 1ull << 30;
+        break;
+      default:
+        break;
     }
     if (scale != 1) digits.remove_suffix(1);
   }
@@ -417,8 +451,9 @@ Result<RecordOptions> parse_command_line(std::span<const std::string> args) {
 
   if (o.help || o.version) return o;
   if (!o.command.empty() && !o.pids.empty()) {
-    return usage("--pid and a command do not mix: record either running processes or a "
-                 "command you launch");
+    return usage(
+        "--pid and a command do not mix: record either running processes or a "
+        "command you launch");
   }
   if (o.script || o.script_file) {
     return error(ErrorCode::kUnsupported,

@@ -35,7 +35,7 @@ struct RecordOptions {
   std::vector<std::uint32_t> pids;
   // Registry entries (format_registry.h), unique, in the order given.
   std::vector<const OutputFormat*> formats;
-  std::string out;                    // empty: the current directory
+  std::string out;  // empty: the current directory
   std::uint64_t frequency_hz = 1000;
   Callstacks callstacks = Callstacks::kDwarf;
   std::uint32_t stack_size = 16384;
@@ -65,12 +65,12 @@ enum class ValueKind : std::uint8_t {
 };
 
 struct OptionSpec {
-  std::string_view name;        // without the leading "--"
-  char short_name;              // 0: none
+  std::string_view name;  // without the leading "--"
+  char short_name;        // 0: none
   ValueKind kind;
   std::string_view value_name;  // "HZ", "PID", ...
   bool repeatable;
-  std::string_view help;        // one paragraph; wrapped by --help
+  std::string_view help;          // one paragraph; wrapped by --help
   std::string_view default_text;  // shown as "Default: ..." (empty: none)
   // Applies one (already syntax-checked) value; errors are usage errors.
   Status (*apply)(RecordOptions& options, std::string_view value);

@@ -50,12 +50,34 @@ TEST(RecordTraceOptions, DefaultsSampleCpuWithDwarfAtOneKilohertzIntoNettrace) {
 }
 
 TEST(RecordTraceOptions, EveryOptionInLongShortAndInlineForms) {
-  Result<RecordOptions> o =
-      parse({"--on-cpu", "--off-cpu", "--pid", "12", "-p", "13,14", "--pid=12", "--format",
-             "pprof,speedscope", "-f", "folded", "--format=chrome,pprof", "--out=/tmp/x",
-             "-F4000", "--callstacks", "fp", "--stack-size", "8K", "-d", "2.5", "--buffer-size",
-             "4M", "-e", "sched:sched_switch", "--event", "irq/irq_handler_entry", "--live",
-             "-q"});
+  Result<RecordOptions> o = parse({"--on-cpu",
+                                   "--off-cpu",
+                                   "--pid",
+                                   "12",
+                                   "-p",
+                                   "13,14",
+                                   "--pid=12",
+                                   "--format",
+                                   "pprof,speedscope",
+                                   "-f",
+                                   "folded",
+                                   "--format=chrome,pprof",
+                                   "--out=/tmp/x",
+                                   "-F4000",
+                                   "--callstacks",
+                                   "fp",
+                                   "--stack-size",
+                                   "8K",
+                                   "-d",
+                                   "2.5",
+                                   "--buffer-size",
+                                   "4M",
+                                   "-e",
+                                   "sched:sched_switch",
+                                   "--event",
+                                   "irq/irq_handler_entry",
+                                   "--live",
+                                   "-q"});
   ASSERT_TRUE(o.ok()) << o.status().to_string();
   EXPECT_TRUE(o->on_cpu);
   EXPECT_TRUE(o->off_cpu);
@@ -235,9 +257,8 @@ TEST(RecordTraceHelp, FormatsSectionListsExactlyTheRegistry) {
 
 TEST(RecordTraceHelp, ReadsLikeAManPageAndListsEveryOptionAndExitCode) {
   std::string help = help_text(80);
-  for (const char* section :
-       {"NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "OPTIONS\n", "FORMATS\n", "EXAMPLES\n",
-        "EXIT STATUS\n", "FILES\n"}) {
+  for (const char* section : {"NAME\n", "SYNOPSIS\n", "DESCRIPTION\n", "OPTIONS\n", "FORMATS\n",
+                              "EXAMPLES\n", "EXIT STATUS\n", "FILES\n"}) {
     EXPECT_THAT(help, HasSubstr(section));
   }
   for (const OptionSpec& spec : option_table()) {

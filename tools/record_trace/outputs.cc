@@ -46,14 +46,14 @@ Status check_writable_directory(const std::string& dir) {
     if (exists(dir)) {
       return error(ErrorCode::kInvalidArgument, "output path '" + dir + "' is not a directory");
     }
-    return error(ErrorCode::kNotFound, "output directory '" + dir +
-                                           "' does not exist (create it with: mkdir -p " + dir +
-                                           ")");
+    return error(
+        ErrorCode::kNotFound,
+        "output directory '" + dir + "' does not exist (create it with: mkdir -p " + dir + ")");
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    return error(ErrorCode::kPermissionDenied,
-                 "output directory '" + dir + "' is not writable by this user (" +
-                     std::strerror(errno) + ")");
+    return error(ErrorCode::kPermissionDenied, "output directory '" + dir +
+                                                   "' is not writable by this user (" +
+                                                   std::strerror(errno) + ")");
   }
   // access() lets root through where no file can be made (/proc, sysfs).
   return probe_new_file(dir);
@@ -101,18 +101,17 @@ Status probe_new_file(const std::string& dir, bool allow_unnamed) {
     // File systems without O_TMPFILE (or old kernels: EISDIR) get a named probe.
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
       int err = errno;
-      return error(code_for_errno(err), "output directory '" + dir +
-                                            "' does not accept new files (" +
-                                            std::strerror(err) + ")");
+      return error(
+          code_for_errno(err),
+          "output directory '" + dir + "' does not accept new files (" + std::strerror(err) + ")");
     }
   }
   std::string probe = (dir.back() == '/' ? dir : dir + "/") + ".record-trace-probe-XXXXXX";
   int fd = ::mkostemp(probe.data(), O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    return error(code_for_errno(err), "output directory '" + dir +
-                                          "' does not accept new files (" + std::strerror(err) +
-                                          ")");
+    return error(code_for_errno(err), "output directory '" + dir + "' does not accept new files (" +
+                                          std::strerror(err) + ")");
   }
   ::close(fd);
   ::unlink(probe.c_str());

@@ -31,9 +31,8 @@ class RecordTraceOutputs : public ::testing::Test {
 const OutputFormat* fmt(std::string_view name) { return *find_output_format(name); }
 
 TEST_F(RecordTraceOutputs, DirectoryGetsTraceFilesPerFormat) {
-  Result<OutputPlan> plan =
-      plan_outputs(dir_, {fmt("nettrace"), fmt("pprof"), fmt("speedscope"), fmt("folded"),
-                          fmt("chrome"), fmt("perfview-xml")});
+  Result<OutputPlan> plan = plan_outputs(dir_, {fmt("nettrace"), fmt("pprof"), fmt("speedscope"),
+                                                fmt("folded"), fmt("chrome"), fmt("perfview-xml")});
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   ASSERT_EQ(plan->targets.size(), 6u);
   EXPECT_EQ(plan->targets[0].path, dir_ + "/trace.nettrace");
@@ -117,7 +116,8 @@ TEST_F(RecordTraceOutputs, AnotherUsersFileInAStickyDirectoryIsAPermissionError)
   });
   ASSERT_EQ(run.failure, "");
   EXPECT_EQ(run.status.code(), ErrorCode::kPermissionDenied) << run.status.to_string();
-  EXPECT_THAT(run.status.message(), HasSubstr("'" + dir_ + "/theirs.folded' belongs to another "
+  EXPECT_THAT(run.status.message(), HasSubstr("'" + dir_ +
+                                              "/theirs.folded' belongs to another "
                                               "user in the sticky directory"));
 }
 
@@ -238,8 +238,8 @@ TEST_F(RecordTraceOutputs, WritesEveryFormatNonEmpty) {
   EXPECT_THAT(names, ::testing::UnorderedElementsAre(
                          "trace.nettrace", "trace.pb.gz", "trace.off_cpu.pb.gz",
                          "trace.speedscope.json", "trace.off_cpu.speedscope.json", "trace.folded",
-                         "trace.off_cpu.folded", "trace.chrome.json",
-                         "trace.demo.cpu.PerfView.xml", "trace.demo.off_cpu.PerfView.xml"));
+                         "trace.off_cpu.folded", "trace.chrome.json", "trace.demo.cpu.PerfView.xml",
+                         "trace.demo.off_cpu.PerfView.xml"));
   std::ifstream folded(dir_ + "/trace.folded");
   std::string line;
   std::getline(folded, line);

@@ -16,9 +16,10 @@ Status check_pids(const std::vector<std::uint32_t>& pids) {
   for (std::uint32_t pid : pids) {
     // kill(pid, 0) probes existence; EPERM means it exists but is not ours.
     if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      return error(ErrorCode::kNotFound,
-                   "--pid " + std::to_string(pid) + ": no such process (is it still running? "
-                   "see: ps -p " + std::to_string(pid) + ")");
+      return error(ErrorCode::kNotFound, "--pid " + std::to_string(pid) +
+                                             ": no such process (is it still running? "
+                                             "see: ps -p " +
+                                             std::to_string(pid) + ")");
     }
   }
   return ok_status();
@@ -46,8 +47,8 @@ Status check_events(const std::vector<TracepointName>& events) {
     ErrorCode code = fs.status().code() == ErrorCode::kPermissionDenied
                          ? ErrorCode::kPermissionDenied
                          : ErrorCode::kUnsupported;
-    std::string message = "--event needs tracefs, which could not be found or mounted: " +
-                          fs.status().message();
+    std::string message =
+        "--event needs tracefs, which could not be found or mounted: " + fs.status().message();
     if (message.find("mount -t tracefs") == std::string::npos) {
       message += " (as root: mount -t tracefs nodev /sys/kernel/tracing)";
     }
@@ -74,9 +75,9 @@ Status check_events(const std::vector<TracepointName>& events) {
         names += (shown++ ? ", " : "") + name;
       }
     }
-    return error(ErrorCode::kNotFound, "--event " + spelled + ": unknown event" +
-                                           (names.empty() ? "" : " (" + e.system + " has: " +
-                                                                     names + ")"));
+    return error(ErrorCode::kNotFound,
+                 "--event " + spelled + ": unknown event" +
+                     (names.empty() ? "" : " (" + e.system + " has: " + names + ")"));
   }
   return ok_status();
 }
@@ -87,7 +88,8 @@ std::string permission_advice() {
   if (in) std::getline(in, value);
   return "perf_events needs privilege here: run record-trace as root, or give it CAP_PERFMON "
          "(Linux 5.8+) or CAP_SYS_ADMIN (sudo setcap cap_perfmon,cap_sys_ptrace+ep record-trace), "
-         "or lower the sysctl kernel.perf_event_paranoid (now " + value +
+         "or lower the sysctl kernel.perf_event_paranoid (now " +
+         value +
          "; 'sudo sysctl kernel.perf_event_paranoid=1' allows recording your own processes, "
          "-1 the whole machine)";
 }

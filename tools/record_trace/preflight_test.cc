@@ -25,7 +25,8 @@ TEST(RecordTracePreflight, RunningPidsPassAndAnExitedOneIsNamed) {
   if (child == 0) ::_exit(0);
   ASSERT_GT(child, 0);
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
-  Status s = check_pids({static_cast<std::uint32_t>(::getpid()), static_cast<std::uint32_t>(child)});
+  Status s =
+      check_pids({static_cast<std::uint32_t>(::getpid()), static_cast<std::uint32_t>(child)});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), ErrorCode::kNotFound);
   EXPECT_THAT(s.message(), HasSubstr("--pid " + std::to_string(child) + ": no such process"));

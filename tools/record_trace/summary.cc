@@ -202,13 +202,13 @@ std::string format_recording_summary(const ExportMachine& machine, const Recordi
   }
   for (const std::string& note : facts.notes) out += "note: " + note + '\n';
   if (!facts.files.empty()) {
-    out += facts.files.size() == 1 ? "wrote:\n" : "wrote " + std::to_string(facts.files.size()) +
-                                                     " files:\n";
+    out += facts.files.size() == 1 ? "wrote:\n"
+                                   : "wrote " + std::to_string(facts.files.size()) + " files:\n";
     std::size_t width = 0;
     for (const WrittenFile& f : facts.files) width = std::max(width, f.path.size());
     for (const WrittenFile& f : facts.files) {
-      out += "  " + f.path + std::string(width - f.path.size() + 2, ' ') + human_bytes(f.bytes) +
-             '\n';
+      out +=
+          "  " + f.path + std::string(width - f.path.size() + 2, ' ') + human_bytes(f.bytes) + '\n';
     }
   }
   return out;
@@ -230,8 +230,8 @@ std::string format_hot_functions(const ExportMachine& machine, const HotFunction
       std::string module = "  [" + h.module + "]";
       std::size_t room = name_width > module.size() + 10 ? name_width - module.size() : 10;
       std::string name = h.name.size() > room ? compact_function_name(h.name) : h.name;
-      out += "  " + percent(h.self_share) + "  " + percent(h.total_share) + "  " +
-             fit(name, room) + module + '\n';
+      out += "  " + percent(h.self_share) + "  " + percent(h.total_share) + "  " + fit(name, room) +
+             module + '\n';
     }
   };
   table("self", hot.by_self);

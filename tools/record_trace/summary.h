@@ -14,8 +14,8 @@
 namespace one_collect::record_trace {
 
 struct HotFunction {
-  std::string name;    // demangled function, or "0x<offset>" when unknown
-  std::string module;  // short file name, "[kernel]", ...
+  std::string name;         // demangled function, or "0x<offset>" when unknown
+  std::string module;       // short file name, "[kernel]", ...
   std::uint64_t self = 0;   // value of samples whose leaf is this function
   std::uint64_t total = 0;  // value of samples with this function anywhere (once per sample)
   double self_share = 0;    // percent of all samples' value
@@ -25,7 +25,7 @@ struct HotFunction {
 struct HotFunctions {
   SampleKind kind = 0;
   std::uint64_t samples = 0;
-  std::uint64_t value = 0;  // sum of the samples' values (ns for cpu/off_cpu)
+  std::uint64_t value = 0;            // sum of the samples' values (ns for cpu/off_cpu)
   std::vector<HotFunction> by_self;   // descending self, then name
   std::vector<HotFunction> by_total;  // descending total, then name
 };
@@ -41,8 +41,8 @@ struct WrittenFile {
 };
 
 struct RecordingFacts {
-  double wall_seconds = 0;       // measured by record-trace
-  std::uint64_t live_lost = 0;   // lost count reported by the session's progress
+  double wall_seconds = 0;      // measured by record-trace
+  std::uint64_t live_lost = 0;  // lost count reported by the session's progress
   std::vector<WrittenFile> files;
   std::vector<std::string> notes;
 };

@@ -8,8 +8,8 @@
 namespace one_collect::record_trace {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::fn;
+using ::testing::HasSubstr;
 using testing::TableResolver;
 
 enum Fn { kMain, kSort, kIntro, kMap, kHash, kRecurse };

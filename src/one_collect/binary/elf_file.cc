@@ -112,9 +112,8 @@ Result<ElfFile> ElfFile::parse(std::shared_ptr<const Storage> storage, std::stri
   if (!ehdr_opt) return malformed(name, "ELF header cut short");
   const Elf64_Ehdr& eh = *ehdr_opt;
   if (eh.e_machine != EM_X86_64) {
-    return error(ErrorCode::kUnsupported,
-                 name + ": only x86-64 ELF is supported (e_machine " +
-                     std::to_string(eh.e_machine) + ")");
+    return error(ErrorCode::kUnsupported, name + ": only x86-64 ELF is supported (e_machine " +
+                                              std::to_string(eh.e_machine) + ")");
   }
 
   ElfFile file;
@@ -122,12 +121,24 @@ Result<ElfFile> ElfFile::parse(std::shared_ptr<const Storage> storage, std::stri
   file.name_ = std::move(name);
   file.storage_ = std::move(storage);
   switch (eh.e_type) {
-    case ET_NONE: file.type_ = ElfType::kNone; break;
-    case ET_REL: file.type_ = ElfType::kRelocatable; break;
-    case ET_EXEC: file.type_ = ElfType::kExecutable; break;
-    case ET_DYN: file.type_ = ElfType::kShared; break;
-    case ET_CORE: file.type_ = ElfType::kCore; break;
-    default: file.type_ = ElfType::kOther; break;
+    case ET_NONE:
+      file.type_ = ElfType::kNone;
+      break;
+    case ET_REL:
+      file.type_ = ElfType::kRelocatable;
+      break;
+    case ET_EXEC:
+      file.type_ = ElfType::kExecutable;
+      break;
+    case ET_DYN:
+      file.type_ = ElfType::kShared;
+      break;
+    case ET_CORE:
+      file.type_ = ElfType::kCore;
+      break;
+    default:
+      file.type_ = ElfType::kOther;
+      break;
   }
   file.entry_ = eh.e_entry;
   const std::string& nm = file.name_;
@@ -143,7 +154,9 @@ Result<ElfFile> ElfFile::parse(std::shared_ptr<const Storage> storage, std::stri
       return malformed(nm, "unexpected section header size " + std::to_string(eh.e_shentsize));
     }
     auto sh0 = read_at<Elf64_Shdr>(data, eh.e_shoff);
-    if (!sh0) return malformed(nm, "section header table at " + hex64(eh.e_shoff) + " is past the end of the file");
+    if (!sh0)
+      return malformed(
+          nm, "section header table at " + hex64(eh.e_shoff) + " is past the end of the file");
     if (shnum == 0) shnum = sh0->sh_size;
     if (shstrndx == SHN_XINDEX) shstrndx = sh0->sh_link;
     if (phnum == PN_XNUM) phnum = sh0->sh_info;
@@ -280,8 +293,7 @@ std::optional<std::uint64_t> ElfFile::vaddr_to_file_offset(std::uint64_t vaddr) 
   return std::nullopt;
 }
 
-std::optional<std::int64_t> ElfFile::load_bias(std::uint64_t map_start,
-                                               std::uint64_t pgoff) const {
+std::optional<std::int64_t> ElfFile::load_bias(std::uint64_t map_start, std::uint64_t pgoff) const {
   constexpr std::uint64_t kPage = 4096;
   for (const ElfSegment& s : segments_) {
     if (s.type != PT_LOAD) continue;

@@ -45,11 +45,11 @@ enum class ElfType : std::uint16_t {
 struct ElfSection {
   std::string_view name;  // points into the mapped file (empty if unnamed)
   std::uint32_t index = 0;
-  std::uint32_t type = 0;   // SHT_*
-  std::uint64_t flags = 0;  // SHF_*
-  std::uint64_t addr = 0;   // sh_addr
-  std::uint64_t offset = 0; // sh_offset
-  std::uint64_t size = 0;   // sh_size
+  std::uint32_t type = 0;    // SHT_*
+  std::uint64_t flags = 0;   // SHF_*
+  std::uint64_t addr = 0;    // sh_addr
+  std::uint64_t offset = 0;  // sh_offset
+  std::uint64_t size = 0;    // sh_size
   std::uint32_t link = 0;
   std::uint32_t info = 0;
   std::uint64_t entsize = 0;

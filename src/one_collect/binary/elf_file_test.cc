@@ -202,8 +202,9 @@ TEST(ElfFile, HugeCountsAndOffsetsPastEof) {
   ASSERT_TRUE(text.ok());
   auto d = bytes;
   std::uint64_t far = std::uint64_t{1} << 50;
-  std::memcpy(d.data() + eh.e_shoff + text->index * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_offset),
-              &far, sizeof far);
+  std::memcpy(
+      d.data() + eh.e_shoff + text->index * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_offset),
+      &far, sizeof far);
   auto f = ElfFile::from_memory(d, "x");
   ASSERT_TRUE(f.ok()) << f.status().to_string();
   auto t = f->section(".text");

@@ -26,20 +26,20 @@ Status for_each_elf_note(ByteSpan data, std::size_t align,
     auto descsz = read_at<std::uint32_t>(data, pos + 4);
     auto type = read_at<std::uint32_t>(data, pos + 8);
     if (!namesz || !descsz || !type) {
-      return error(ErrorCode::kMalformed, "ELF note header cut short at offset " +
-                                              std::to_string(pos));
+      return error(ErrorCode::kMalformed,
+                   "ELF note header cut short at offset " + std::to_string(pos));
     }
     std::size_t name_off = pos + 12;
     auto name = slice(data, name_off, *namesz);
     std::size_t desc_off = 0;
     if (!name || !align_up(name_off + *namesz, align, &desc_off)) {
-      return error(ErrorCode::kMalformed, "ELF note name runs past the end at offset " +
-                                              std::to_string(pos));
+      return error(ErrorCode::kMalformed,
+                   "ELF note name runs past the end at offset " + std::to_string(pos));
     }
     auto desc = slice(data, desc_off, *descsz);
     if (!desc) {
-      return error(ErrorCode::kMalformed, "ELF note descriptor runs past the end at offset " +
-                                              std::to_string(pos));
+      return error(ErrorCode::kMalformed,
+                   "ELF note descriptor runs past the end at offset " + std::to_string(pos));
     }
     ElfNote note;
     note.type = *type;

@@ -17,16 +17,16 @@ namespace one_collect {
 
 enum class ErrorCode : unsigned char {
   kOk = 0,
-  kInvalidArgument,  // the caller passed something we cannot use
-  kNotFound,         // a named thing (field, event, file, pid) does not exist
-  kOutOfRange,       // data is shorter than a field or offset needs
-  kMalformed,        // bytes do not follow their format
-  kUnsupported,      // the kernel / machine / build lacks a facility
-  kPermissionDenied, // the OS refused for lack of privilege
-  kIo,               // a system call failed for another reason
-  kInternal,         // a broken invariant of ours
+  kInvalidArgument,   // the caller passed something we cannot use
+  kNotFound,          // a named thing (field, event, file, pid) does not exist
+  kOutOfRange,        // data is shorter than a field or offset needs
+  kMalformed,         // bytes do not follow their format
+  kUnsupported,       // the kernel / machine / build lacks a facility
+  kPermissionDenied,  // the OS refused for lack of privilege
+  kIo,                // a system call failed for another reason
+  kInternal,          // a broken invariant of ours
   kAlreadyExists,
-  kCallbackFailed,   // a user callback threw or failed
+  kCallbackFailed,  // a user callback threw or failed
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -88,7 +88,7 @@ class [[nodiscard]] Result {
  public:
   // Implicit from a value and from an error, so `return value;` and
   // `return error(...);` both read naturally.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.ok()) status_ = Status(ErrorCode::kInternal, "Result built from an ok Status");
   }
@@ -111,11 +111,13 @@ class [[nodiscard]] Result {
  private:
   // One predictable branch; the failure path is out of line.
   T& checked() {
-    if (!status_.ok()) [[unlikely]] die_on_error_result(status_);
+    if (!status_.ok()) [[unlikely]]
+      die_on_error_result(status_);
     return *value_;
   }
   const T& checked() const {
-    if (!status_.ok()) [[unlikely]] die_on_error_result(status_);
+    if (!status_.ok()) [[unlikely]]
+      die_on_error_result(status_);
     return *value_;
   }
 
@@ -126,10 +128,10 @@ class [[nodiscard]] Result {
 }  // namespace one_collect
 
 // Propagates an error Status from an expression returning Status.
-#define OC_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::one_collect::Status oc_status_ = (expr);    \
-    if (!oc_status_.ok()) return oc_status_;      \
+#define OC_RETURN_IF_ERROR(expr)               \
+  do {                                         \
+    ::one_collect::Status oc_status_ = (expr); \
+    if (!oc_status_.ok()) return oc_status_;   \
   } while (0)
 
 #define OC_CONCAT_INNER(a, b) a##b

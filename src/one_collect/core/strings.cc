@@ -192,9 +192,15 @@ void append_json_string(std::string& out, std::string_view text) {
       ++i;
     } else if (c < 0x20) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           out += "\\u00";
           out.push_back(kHexDigits[c >> 4]);
@@ -213,19 +219,39 @@ void append_xml_escaped(std::string& out, std::string_view text) {
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '&': out += "&amp;"; ++i; continue;
-      case '<': out += "&lt;"; ++i; continue;
-      case '>': out += "&gt;"; ++i; continue;
-      case '"': out += "&quot;"; ++i; continue;
-      case '\'': out += "&apos;"; ++i; continue;
-      default: break;
+      case '&':
+        out += "&amp;";
+        ++i;
+        continue;
+      case '<':
+        out += "&lt;";
+        ++i;
+        continue;
+      case '>':
+        out += "&gt;";
+        ++i;
+        continue;
+      case '"':
+        out += "&quot;";
+        ++i;
+        continue;
+      case '\'':
+        out += "&apos;";
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (c < 0x20) {
       // Only tab, newline and carriage return are XML 1.0 characters.
-      if (c == '\t') out += "&#9;";
-      else if (c == '\n') out += "&#10;";
-      else if (c == '\r') out += "&#13;";
-      else out += kReplacement;
+      if (c == '\t')
+        out += "&#9;";
+      else if (c == '\n')
+        out += "&#10;";
+      else if (c == '\r')
+        out += "&#13;";
+      else
+        out += kReplacement;
       ++i;
     } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));

@@ -131,7 +131,9 @@ TEST(StringsTest, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // U+110000
   EXPECT_FALSE(is_valid_utf8("\xF5\x80\x80\x80"));  // past U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xFF"));
-  EXPECT_FALSE(is_valid_utf8("\xC3" "A"));           // continuation missing
+  EXPECT_FALSE(
+      is_valid_utf8("\xC3"
+                    "A"));  // continuation missing
   EXPECT_EQ(utf8_sequence_length("a\xC3\xA9", 1), 2u);
   EXPECT_EQ(utf8_sequence_length("\xF0\x9F\x98\x80", 0), 4u);
   EXPECT_EQ(utf8_sequence_length("\xF0\x9F\x98", 0), 0u);
@@ -140,7 +142,10 @@ TEST(StringsTest, Utf8Validation) {
 TEST(StringsTest, SanitizeReplacesEachBadByte) {
   EXPECT_EQ(sanitize_utf8(""), "");
   EXPECT_EQ(sanitize_utf8("ok \xC3\xA9"), "ok \xC3\xA9");
-  EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(sanitize_utf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_TRUE(is_valid_utf8(sanitize_utf8("\xED\xA0\x80\xC0\xAF\xF5")));
 }
@@ -196,7 +201,7 @@ TEST(StringsTest, JsonEscaping) {
   EXPECT_EQ(json("l1\nl2\r\t\x01\x1f\x7f"), "\"l1\\nl2\\r\\t\\u0001\\u001f\x7f\"");
   EXPECT_EQ(json(std::string_view("a\0b", 3)), "\"a\\u0000b\"");
   EXPECT_EQ(json("caf\xc3\xa9"), "\"caf\xc3\xa9\"");            // valid UTF-8 kept
-  EXPECT_EQ(json("bad\xff"), "\"bad\xEF\xBF\xBD\"");              // invalid byte replaced
+  EXPECT_EQ(json("bad\xff"), "\"bad\xEF\xBF\xBD\"");            // invalid byte replaced
   EXPECT_EQ(json("\xe2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // truncated sequence
   EXPECT_EQ(json("\xed\xa0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
   EXPECT_TRUE(is_valid_utf8(json("\xC0\xAF\xF5\x80")));
@@ -206,11 +211,11 @@ TEST(StringsTest, XmlEscaping) {
   EXPECT_EQ(xml(""), "");
   EXPECT_EQ(xml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
   EXPECT_EQ(xml("t\tn\nr\r"), "t&#9;n&#10;r&#13;");
-  EXPECT_EQ(xml("\x01"), kFffd);                        // controls XML forbids
+  EXPECT_EQ(xml("\x01"), kFffd);  // controls XML forbids
   EXPECT_EQ(xml(std::string_view("\0", 1)), kFffd);
-  EXPECT_EQ(xml("\xef\xbf\xbf"), kFffd);               // U+FFFF is no XML character
+  EXPECT_EQ(xml("\xef\xbf\xbf"), kFffd);      // U+FFFF is no XML character
   EXPECT_EQ(xml("\xef\xbf\xbe!"), FFFD "!");  // nor U+FFFE
-  EXPECT_EQ(xml("\xef\xbf\xbd"), kFffd);               // U+FFFD itself is kept
+  EXPECT_EQ(xml("\xef\xbf\xbd"), kFffd);      // U+FFFD itself is kept
   EXPECT_EQ(xml("x\xc3"), "x\xEF\xBF\xBD");
   EXPECT_EQ(xml("\xed\xa0\x80"), FFFD FFFD FFFD);
   EXPECT_EQ(xml("caf\xc3\xa9"), "caf\xc3\xa9");

@@ -100,7 +100,8 @@ class Event {
       // nothing unless something is thrown.
       try {
         Status status = callback(data);
-        if (!status.ok()) [[unlikely]] record_failure(errors, std::move(status));
+        if (!status.ok()) [[unlikely]]
+          record_failure(errors, std::move(status));
       } catch (...) {
         record_exception(errors);
       }

@@ -107,30 +107,40 @@ std::string collapse_spaces(std::string_view s) {
 
 std::string_view location_type_name(LocationType location) {
   switch (location) {
-    case LocationType::kStatic: return "static";
-    case LocationType::kStaticString: return "string";
-    case LocationType::kStaticUtf16String: return "utf16 string";
-    case LocationType::kDataLoc: return "__data_loc";
-    case LocationType::kRelLoc: return "__rel_loc";
+    case LocationType::kStatic:
+      return "static";
+    case LocationType::kStaticString:
+      return "string";
+    case LocationType::kStaticUtf16String:
+      return "utf16 string";
+    case LocationType::kDataLoc:
+      return "__data_loc";
+    case LocationType::kRelLoc:
+      return "__rel_loc";
   }
   return "?";
 }
 
 std::string_view value_kind_name(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kUnsigned: return "unsigned";
-    case ValueKind::kSigned: return "signed";
-    case ValueKind::kFloat: return "float";
-    case ValueKind::kUtf8: return "utf8";
-    case ValueKind::kUtf16: return "utf16";
-    case ValueKind::kBytes: return "bytes";
+    case ValueKind::kUnsigned:
+      return "unsigned";
+    case ValueKind::kSigned:
+      return "signed";
+    case ValueKind::kFloat:
+      return "float";
+    case ValueKind::kUtf8:
+      return "utf8";
+    case ValueKind::kUtf16:
+      return "utf16";
+    case ValueKind::kBytes:
+      return "bytes";
   }
   return "?";
 }
 
-Result<EventField> EventField::create(std::string name, std::string type_name,
-                                      std::uint32_t offset, std::uint32_t size,
-                                      std::optional<bool> is_signed) {
+Result<EventField> EventField::create(std::string name, std::string type_name, std::uint32_t offset,
+                                      std::uint32_t size, std::optional<bool> is_signed) {
   auto fail = [&](std::string why) {
     return error(ErrorCode::kInvalidArgument,
                  "field '" + name + "' of type '" + type_name + "': " + why);

@@ -44,8 +44,8 @@ Status EventFormat::add_field(EventField field) {
   if (fields_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) {
     return error(ErrorCode::kOutOfRange, "too many fields");
   }
-  field.variable_fields_before = static_cast<std::uint16_t>(
-      std::min<std::size_t>(variable_field_indices_.size(), 0xFFFF));
+  field.variable_fields_before =
+      static_cast<std::uint16_t>(std::min<std::size_t>(variable_field_indices_.size(), 0xFFFF));
   if (field.is_variable_size()) {
     variable_field_indices_.push_back(static_cast<std::uint32_t>(fields_.size()));
   }
@@ -162,11 +162,24 @@ Result<std::uint64_t> EventFormat::get_unsigned(EventFieldRef ref, ByteSpan data
     return field_error(ref, ErrorCode::kInvalidArgument, "not an integer field");
   }
   switch (f.size) {
-    case 1: { OC_ASSIGN_OR_RETURN(auto v, get_u8(ref, data)); return v; }
-    case 2: { OC_ASSIGN_OR_RETURN(auto v, get_u16(ref, data)); return v; }
-    case 4: { OC_ASSIGN_OR_RETURN(auto v, get_u32(ref, data)); return v; }
-    case 8: { OC_ASSIGN_OR_RETURN(auto v, get_u64(ref, data)); return v; }
-    default: break;
+    case 1: {
+      OC_ASSIGN_OR_RETURN(auto v, get_u8(ref, data));
+      return v;
+    }
+    case 2: {
+      OC_ASSIGN_OR_RETURN(auto v, get_u16(ref, data));
+      return v;
+    }
+    case 4: {
+      OC_ASSIGN_OR_RETURN(auto v, get_u32(ref, data));
+      return v;
+    }
+    case 8: {
+      OC_ASSIGN_OR_RETURN(auto v, get_u64(ref, data));
+      return v;
+    }
+    default:
+      break;
   }
   return field_error(ref, ErrorCode::kInvalidArgument, "unsupported integer width");
 }
@@ -178,11 +191,24 @@ Result<std::int64_t> EventFormat::get_signed(EventFieldRef ref, ByteSpan data) c
     return field_error(ref, ErrorCode::kInvalidArgument, "not an integer field");
   }
   switch (f.size) {
-    case 1: { OC_ASSIGN_OR_RETURN(auto v, get_s8(ref, data)); return v; }
-    case 2: { OC_ASSIGN_OR_RETURN(auto v, get_s16(ref, data)); return v; }
-    case 4: { OC_ASSIGN_OR_RETURN(auto v, get_s32(ref, data)); return v; }
-    case 8: { OC_ASSIGN_OR_RETURN(auto v, get_s64(ref, data)); return v; }
-    default: break;
+    case 1: {
+      OC_ASSIGN_OR_RETURN(auto v, get_s8(ref, data));
+      return v;
+    }
+    case 2: {
+      OC_ASSIGN_OR_RETURN(auto v, get_s16(ref, data));
+      return v;
+    }
+    case 4: {
+      OC_ASSIGN_OR_RETURN(auto v, get_s32(ref, data));
+      return v;
+    }
+    case 8: {
+      OC_ASSIGN_OR_RETURN(auto v, get_s64(ref, data));
+      return v;
+    }
+    default:
+      break;
   }
   return field_error(ref, ErrorCode::kInvalidArgument, "unsupported integer width");
 }

@@ -43,14 +43,30 @@ class EventFormat {
   // their terminator; dynamic fields are decoded from their descriptor.
   Result<ByteSpan> get_data(EventFieldRef ref, ByteSpan data) const;
 
-  Result<std::uint8_t> get_u8(EventFieldRef ref, ByteSpan data) const { return get<std::uint8_t>(ref, data); }
-  Result<std::uint16_t> get_u16(EventFieldRef ref, ByteSpan data) const { return get<std::uint16_t>(ref, data); }
-  Result<std::uint32_t> get_u32(EventFieldRef ref, ByteSpan data) const { return get<std::uint32_t>(ref, data); }
-  Result<std::uint64_t> get_u64(EventFieldRef ref, ByteSpan data) const { return get<std::uint64_t>(ref, data); }
-  Result<std::int8_t> get_s8(EventFieldRef ref, ByteSpan data) const { return get<std::int8_t>(ref, data); }
-  Result<std::int16_t> get_s16(EventFieldRef ref, ByteSpan data) const { return get<std::int16_t>(ref, data); }
-  Result<std::int32_t> get_s32(EventFieldRef ref, ByteSpan data) const { return get<std::int32_t>(ref, data); }
-  Result<std::int64_t> get_s64(EventFieldRef ref, ByteSpan data) const { return get<std::int64_t>(ref, data); }
+  Result<std::uint8_t> get_u8(EventFieldRef ref, ByteSpan data) const {
+    return get<std::uint8_t>(ref, data);
+  }
+  Result<std::uint16_t> get_u16(EventFieldRef ref, ByteSpan data) const {
+    return get<std::uint16_t>(ref, data);
+  }
+  Result<std::uint32_t> get_u32(EventFieldRef ref, ByteSpan data) const {
+    return get<std::uint32_t>(ref, data);
+  }
+  Result<std::uint64_t> get_u64(EventFieldRef ref, ByteSpan data) const {
+    return get<std::uint64_t>(ref, data);
+  }
+  Result<std::int8_t> get_s8(EventFieldRef ref, ByteSpan data) const {
+    return get<std::int8_t>(ref, data);
+  }
+  Result<std::int16_t> get_s16(EventFieldRef ref, ByteSpan data) const {
+    return get<std::int16_t>(ref, data);
+  }
+  Result<std::int32_t> get_s32(EventFieldRef ref, ByteSpan data) const {
+    return get<std::int32_t>(ref, data);
+  }
+  Result<std::int64_t> get_s64(EventFieldRef ref, ByteSpan data) const {
+    return get<std::int64_t>(ref, data);
+  }
   Result<float> get_f32(EventFieldRef ref, ByteSpan data) const { return get<float>(ref, data); }
   Result<double> get_f64(EventFieldRef ref, ByteSpan data) const { return get<double>(ref, data); }
 

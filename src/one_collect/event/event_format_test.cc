@@ -137,7 +137,10 @@ TEST(EventFormatTest, Utf16OddLengthAndSurrogates) {
   EventFormat format;
   add(format, "s", "__data_loc wchar[]", 0, 4);
   PayloadBuilder p;
-  p.put<std::uint32_t>(4u | (3u << 16)).put<std::uint8_t>('a').put<std::uint8_t>(0).put<std::uint8_t>('b');
+  p.put<std::uint32_t>(4u | (3u << 16))
+      .put<std::uint8_t>('a')
+      .put<std::uint8_t>(0)
+      .put<std::uint8_t>('b');
   auto odd = format.get_utf16_as_utf8(*format.get_field_ref("s"), p.span());
   ASSERT_FALSE(odd.ok());
   EXPECT_EQ(odd.status().code(), ErrorCode::kMalformed);

@@ -14,9 +14,18 @@ using testing::PayloadBuilder;
 TEST(EventTest, CallbacksRunInRegistrationOrder) {
   Event event(7, "test");
   std::string order;
-  event.add_callback([&](const EventData&) { order += 'a'; return ok_status(); });
-  event.add_callback([&](const EventData&) { order += 'b'; return ok_status(); });
-  event.add_callback([&](const EventData&) { order += 'c'; return ok_status(); });
+  event.add_callback([&](const EventData&) {
+    order += 'a';
+    return ok_status();
+  });
+  event.add_callback([&](const EventData&) {
+    order += 'b';
+    return ok_status();
+  });
+  event.add_callback([&](const EventData&) {
+    order += 'c';
+    return ok_status();
+  });
   EventErrors errors;
   event.process({}, {}, errors);
   EXPECT_EQ(order, "abc");
@@ -47,7 +56,10 @@ TEST(EventTest, ErrorsAccumulateAndProcessingContinues) {
   int after = 0;
   event.add_callback([](const EventData&) { return error(ErrorCode::kMalformed, "first"); });
   event.add_callback([](const EventData&) -> Status { throw std::runtime_error("boom"); });
-  event.add_callback([&](const EventData&) { ++after; return ok_status(); });
+  event.add_callback([&](const EventData&) {
+    ++after;
+    return ok_status();
+  });
   EventErrors errors;
   event.process({}, {}, errors);
   event.process({}, {}, errors);

@@ -15,13 +15,20 @@ namespace {
 template <typename T>
 bool compare(T lhs, CompareOp op, T rhs) {
   switch (op) {
-    case CompareOp::kEq: return lhs == rhs;
-    case CompareOp::kNe: return lhs != rhs;
-    case CompareOp::kLt: return lhs < rhs;
-    case CompareOp::kLe: return lhs <= rhs;
-    case CompareOp::kGt: return lhs > rhs;
-    case CompareOp::kGe: return lhs >= rhs;
-    default: return false;
+    case CompareOp::kEq:
+      return lhs == rhs;
+    case CompareOp::kNe:
+      return lhs != rhs;
+    case CompareOp::kLt:
+      return lhs < rhs;
+    case CompareOp::kLe:
+      return lhs <= rhs;
+    case CompareOp::kGt:
+      return lhs > rhs;
+    case CompareOp::kGe:
+      return lhs >= rhs;
+    default:
+      return false;
   }
 }
 
@@ -65,9 +72,12 @@ std::optional<double> parse_double(std::string_view text) {
 bool text_matches(ByteSpan haystack, CompareOp op, std::string_view needle, std::size_t unit) {
   auto h = std::string_view(reinterpret_cast<const char*>(haystack.data()), haystack.size());
   switch (op) {
-    case CompareOp::kEq: return h == needle;
-    case CompareOp::kNe: return h != needle;
-    case CompareOp::kStartsWith: return h.substr(0, needle.size()) == needle;
+    case CompareOp::kEq:
+      return h == needle;
+    case CompareOp::kNe:
+      return h != needle;
+    case CompareOp::kStartsWith:
+      return h.substr(0, needle.size()) == needle;
     case CompareOp::kEndsWith:
       return h.size() >= needle.size() && (h.size() - needle.size()) % unit == 0 &&
              h.substr(h.size() - needle.size()) == needle;
@@ -83,7 +93,8 @@ bool text_matches(ByteSpan haystack, CompareOp op, std::string_view needle, std:
       }
       return op == CompareOp::kContains ? found : !found;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -147,11 +158,16 @@ void write_value(const EventFormat& format, EventFieldRef ref, ByteSpan data, st
 
 Result<CompareOp> parse_compare_op(std::string_view text) {
   static constexpr std::pair<std::string_view, CompareOp> kOps[] = {
-      {"==", CompareOp::kEq},           {"!=", CompareOp::kNe},
-      {"<", CompareOp::kLt},            {"<=", CompareOp::kLe},
-      {">", CompareOp::kGt},            {">=", CompareOp::kGe},
-      {"contains", CompareOp::kContains}, {"not_contains", CompareOp::kNotContains},
-      {"starts_with", CompareOp::kStartsWith}, {"ends_with", CompareOp::kEndsWith},
+      {"==", CompareOp::kEq},
+      {"!=", CompareOp::kNe},
+      {"<", CompareOp::kLt},
+      {"<=", CompareOp::kLe},
+      {">", CompareOp::kGt},
+      {">=", CompareOp::kGe},
+      {"contains", CompareOp::kContains},
+      {"not_contains", CompareOp::kNotContains},
+      {"starts_with", CompareOp::kStartsWith},
+      {"ends_with", CompareOp::kEndsWith},
   };
   for (const auto& [name, op] : kOps) {
     if (name == text) return op;
@@ -163,16 +179,26 @@ Result<CompareOp> parse_compare_op(std::string_view text) {
 
 std::string_view compare_op_name(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "==";
-    case CompareOp::kNe: return "!=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kLe: return "<=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kGe: return ">=";
-    case CompareOp::kContains: return "contains";
-    case CompareOp::kNotContains: return "not_contains";
-    case CompareOp::kStartsWith: return "starts_with";
-    case CompareOp::kEndsWith: return "ends_with";
+    case CompareOp::kEq:
+      return "==";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kContains:
+      return "contains";
+    case CompareOp::kNotContains:
+      return "not_contains";
+    case CompareOp::kStartsWith:
+      return "starts_with";
+    case CompareOp::kEndsWith:
+      return "ends_with";
   }
   return "?";
 }
@@ -191,9 +217,9 @@ Result<FieldFilter> make_field_filter(const EventFormat& format, std::string_vie
   if (f.is_text()) {
     if (op == CompareOp::kLt || op == CompareOp::kLe || op == CompareOp::kGt ||
         op == CompareOp::kGe) {
-      return error(ErrorCode::kInvalidArgument, "filter on text field '" + f.name +
-                                                    "' cannot use " +
-                                                    std::string(compare_op_name(op)));
+      return error(
+          ErrorCode::kInvalidArgument,
+          "filter on text field '" + f.name + "' cannot use " + std::string(compare_op_name(op)));
     }
     std::string needle;
     std::size_t unit = 1;
@@ -214,9 +240,9 @@ Result<FieldFilter> make_field_filter(const EventFormat& format, std::string_vie
                  "filter on '" + f.name + "': only numbers and text can be compared");
   }
   if (!is_numeric_op(op)) {
-    return error(ErrorCode::kInvalidArgument, "filter on number field '" + f.name +
-                                                  "' cannot use " +
-                                                  std::string(compare_op_name(op)));
+    return error(
+        ErrorCode::kInvalidArgument,
+        "filter on number field '" + f.name + "' cannot use " + std::string(compare_op_name(op)));
   }
   if (f.kind == ValueKind::kFloat) {
     auto target = parse_double(value);
@@ -253,9 +279,8 @@ Result<FieldFilter> make_field_filter(const EventFormat& format, std::string_vie
 Result<FieldWriter> make_field_writer(const EventFormat& format, std::string_view field_name) {
   OC_ASSIGN_OR_RETURN(EventFieldRef ref, format.get_field_ref(field_name));
   auto shared = std::make_shared<const EventFormat>(format);
-  return FieldWriter([shared, ref](ByteSpan data, std::string& out) {
-    write_value(*shared, ref, data, out);
-  });
+  return FieldWriter(
+      [shared, ref](ByteSpan data, std::string& out) { write_value(*shared, ref, data, out); });
 }
 
 FieldWriter make_event_writer(const EventFormat& format) {

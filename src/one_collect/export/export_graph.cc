@@ -18,8 +18,12 @@ constexpr std::uint64_t kKeyProcess = 3;
 }  // namespace
 
 ExportGraph::ExportGraph(const ExportMachine& machine, GraphOptions options)
-    : machine_(machine), options_(options), frame_keys_(1024), children_(1024),
-      stack_cache_(1024), leaf_cache_(1024) {
+    : machine_(machine),
+      options_(options),
+      frame_keys_(1024),
+      children_(1024),
+      stack_cache_(1024),
+      leaf_cache_(1024) {
   reset();
 }
 
@@ -102,7 +106,8 @@ std::uint32_t ExportGraph::frame_for(FlatMap64& cache, std::uint32_t pid, std::u
     if (line) {
       f.line = line->line;
       if (line->source_file) {
-        f.source_file = graph_string(name_map_, line->source_file, machine_.string(line->source_file));
+        f.source_file =
+            graph_string(name_map_, line->source_file, machine_.string(line->source_file));
       }
     } else if (sym && options_.granularity == FrameGranularity::kFunction) {
       f.line = sym->line;

@@ -39,14 +39,14 @@ struct GraphOptions {
 
 // A frame. String ids are the graph's own (graph.strings()).
 struct GraphFrame {
-  StringId module = 0;       // short file name, "[kernel]", "[unknown]", ...
-  StringId function = 0;     // 0: unknown
-  StringId source_file = 0;  // 0: unknown
-  std::uint32_t line = 0;    // 0: unknown
-  std::uint64_t address = 0; // symbol-space address (the function start when merged by function)
+  StringId module = 0;        // short file name, "[kernel]", "[unknown]", ...
+  StringId function = 0;      // 0: unknown
+  StringId source_file = 0;   // 0: unknown
+  std::uint32_t line = 0;     // 0: unknown
+  std::uint64_t address = 0;  // symbol-space address (the function start when merged by function)
   std::uint32_t mapping_id = 0;  // machine mapping id, 0: none
   bool kernel = false;
-  bool process = false;      // a RootFrame frame (its name is in `function`)
+  bool process = false;  // a RootFrame frame (its name is in `function`)
 };
 
 struct GraphNode {
@@ -74,7 +74,8 @@ class ExportGraph {
   std::uint32_t add_sample(const ExportSample& sample, std::uint64_t value);
   // Adds every sample of `kind` whose pid passes `pid_filter` (all when
   // empty), valued by `converter` (magnitude() when empty). Returns how many.
-  std::size_t add_samples(SampleKind kind, const std::function<bool(std::uint32_t)>& pid_filter = {},
+  std::size_t add_samples(SampleKind kind,
+                          const std::function<bool(std::uint32_t)>& pid_filter = {},
                           const ValueConverter& converter = {});
   // The leaf node a sample maps to (imports its stack, adds no value).
   std::uint32_t node_for(const ExportSample& sample);
@@ -117,9 +118,9 @@ class ExportGraph {
   mutable bool totals_dirty_ = false;
   std::vector<StringId> name_map_;    // machine string id -> graph string id + 1
   std::vector<StringId> module_map_;  // machine file name id -> short name id + 1
-  FlatMap64 children_;                        // parent << 32 | frame -> node
-  FlatMap64 stack_cache_;                     // pid << 32 | callstack -> node
-  FlatMap128 leaf_cache_;                     // (pid << 32 | callstack, leaf ip) -> node
+  FlatMap64 children_;                // parent << 32 | frame -> node
+  FlatMap64 stack_cache_;             // pid << 32 | callstack -> node
+  FlatMap128 leaf_cache_;             // (pid << 32 | callstack, leaf ip) -> node
   std::unordered_map<std::uint32_t, FlatMap64> ip_cache_;  // pid -> ip -> frame
   std::unordered_map<std::uint32_t, std::uint32_t> process_frames_;
   std::vector<std::uint64_t> scratch_;

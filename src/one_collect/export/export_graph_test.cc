@@ -13,7 +13,8 @@ namespace {
 class TableResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& out,
+                 std::vector<ExportResolvedLine>&) override {
     for (std::uint64_t a : addresses) {
       std::uint64_t start = a & ~0xffULL;
       if ((start & 0xf00) == 0xf00) continue;  // leave some unresolved
@@ -43,8 +44,9 @@ class ExportGraphTest : public ::testing::Test {
     std::vector<std::uint64_t> s1 = {0x1210, 0x1110};
     m.add_sample(1, MetricValue::duration(10), 1, 1, 0, 0, 0x1310, s1);
     m.add_sample(2, MetricValue::duration(10), 1, 1, 0, 0, 0x1320, s1);
-    m.add_sample(3, MetricValue::duration(5), 1, 1, 0, 0, 0x1210, std::vector<std::uint64_t>{0x1110});
-    m.add_sample(4, MetricValue::duration(7), 2, 2, 0, 0, 0x1f10, s1);  // unresolved leaf
+    m.add_sample(3, MetricValue::duration(5), 1, 1, 0, 0, 0x1210,
+                 std::vector<std::uint64_t>{0x1110});
+    m.add_sample(4, MetricValue::duration(7), 2, 2, 0, 0, 0x1f10, s1);    // unresolved leaf
     m.add_sample(5, MetricValue::duration(100), 1, 1, 0, 1, 0x1310, s1);  // off_cpu kind
     TableResolver r;
     ASSERT_TRUE(m.capture_and_resolve_symbols(r).ok());

@@ -11,10 +11,14 @@ namespace one_collect {
 
 std::string_view metric_kind_name(MetricKind kind) {
   switch (kind) {
-    case MetricKind::kCount: return "count";
-    case MetricKind::kDuration: return "duration";
-    case MetricKind::kBytes: return "bytes";
-    case MetricKind::kSpan: return "span";
+    case MetricKind::kCount:
+      return "count";
+    case MetricKind::kDuration:
+      return "duration";
+    case MetricKind::kBytes:
+      return "bytes";
+    case MetricKind::kSpan:
+      return "span";
   }
   return "unknown";
 }
@@ -172,10 +176,9 @@ void ExportMachine::add_fork(std::uint32_t parent_pid, std::uint32_t child_pid,
   }
 }
 
-std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time,
-                                         std::uint64_t start, std::uint64_t end,
-                                         std::uint64_t file_offset, std::string_view filename,
-                                         std::string_view build_id) {
+std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
+                                         std::uint64_t end, std::uint64_t file_offset,
+                                         std::string_view filename, std::string_view build_id) {
   if (end <= start) return 0;
   ExportMapping m;
   m.start = start;
@@ -285,8 +288,8 @@ std::uint32_t ExportMachine::add_record(std::uint32_t type, std::span<const std:
   if (type >= record_types_.size() || bytes.size() > std::numeric_limits<std::uint32_t>::max()) {
     return 0;
   }
-  records_.push_back(ExportRecord{record_arena_.size(),
-                                  static_cast<std::uint32_t>(bytes.size()), type});
+  records_.push_back(
+      ExportRecord{record_arena_.size(), static_cast<std::uint32_t>(bytes.size()), type});
   record_arena_.insert(record_arena_.end(), bytes.begin(), bytes.end());
   return static_cast<std::uint32_t>(records_.size());
 }
@@ -456,16 +459,15 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     table.symbols.reserve(resolved.size());
     for (const ExportResolvedSymbol& r : resolved) {
       if (r.end <= r.start) continue;
-      table.symbols.push_back(ExportSymbol{r.start, r.end, strings_.intern(r.name),
-                                           r.source_file.empty() ? 0 : strings_.intern(r.source_file),
-                                           r.line});
+      table.symbols.push_back(
+          ExportSymbol{r.start, r.end, strings_.intern(r.name),
+                       r.source_file.empty() ? 0 : strings_.intern(r.source_file), r.line});
     }
     table.lines.reserve(lines.size());
     for (const ExportResolvedLine& l : lines) {
-      table.lines.push_back(ExportLine{l.address,
-                                       l.source_file.empty() ? 0 : strings_.intern(l.source_file),
-                                       l.line,
-                                       l.function.empty() ? 0 : strings_.intern(l.function)});
+      table.lines.push_back(
+          ExportLine{l.address, l.source_file.empty() ? 0 : strings_.intern(l.source_file), l.line,
+                     l.function.empty() ? 0 : strings_.intern(l.function)});
     }
     return add_symbol_table(std::move(table));
   };

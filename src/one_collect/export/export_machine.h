@@ -70,8 +70,8 @@ struct MetricValue {
 };
 
 // Built-in sample kind names.
-inline constexpr std::string_view kCpuKind = "cpu";          // MetricKind::kDuration (period)
-inline constexpr std::string_view kOffCpuKind = "off_cpu";   // MetricKind::kDuration (wait)
+inline constexpr std::string_view kCpuKind = "cpu";         // MetricKind::kDuration (period)
+inline constexpr std::string_view kOffCpuKind = "off_cpu";  // MetricKind::kDuration (wait)
 
 struct SampleKindInfo {
   StringId name = 0;
@@ -82,11 +82,11 @@ struct SampleKindInfo {
 struct ExportSample {
   std::uint64_t time = 0;
   std::uint64_t value = 0;
-  std::uint64_t leaf_ip = 0;   // the sampled instruction pointer (0: none)
+  std::uint64_t leaf_ip = 0;  // the sampled instruction pointer (0: none)
   std::uint32_t pid = 0;
   std::uint32_t tid = 0;
-  CallstackId callstack = 0;   // frames above the leaf, leaf side first
-  std::uint32_t record = 0;    // record id, 0: none
+  CallstackId callstack = 0;     // frames above the leaf, leaf side first
+  std::uint32_t record = 0;      // record id, 0: none
   std::uint32_t attributes = 0;  // attribute set id, 0: none
   std::uint16_t cpu = 0;
   SampleKind kind = 0;
@@ -130,7 +130,7 @@ struct ExportLine {
 // of one process's anonymous memory. Sorted by start once resolved.
 struct ExportSymbolTable {
   std::vector<ExportSymbol> symbols;
-  std::vector<ExportLine> lines;  // sorted by address (stable); may be empty
+  std::vector<ExportLine> lines;   // sorted by address (stable); may be empty
   bool has_inline_frames = false;  // some address has more than one line
   // The symbol containing `address`, or nullptr.
   const ExportSymbol* find(std::uint64_t address) const;
@@ -149,10 +149,10 @@ struct ExportMapping {
   std::uint64_t file_offset = 0;
   std::uint64_t time = 0;
   StringId filename = 0;
-  StringId build_id = 0;     // lowercase hex, 0: unknown
-  std::uint32_t id = 0;      // machine-unique, 1-based
-  std::uint32_t symbols = 0; // symbol table id, 0: none yet
-  bool anon = false;         // anonymous, JIT, [heap], /memfd:, ...
+  StringId build_id = 0;      // lowercase hex, 0: unknown
+  std::uint32_t id = 0;       // machine-unique, 1-based
+  std::uint32_t symbols = 0;  // symbol table id, 0: none yet
+  bool anon = false;          // anonymous, JIT, [heap], /memfd:, ...
   bool kernel = false;
 
   bool contains(std::uint64_t ip) const { return ip >= start && ip < end; }
@@ -168,12 +168,12 @@ bool is_anonymous_export_mapping_name(std::string_view filename);
 class ExportProcess {
  public:
   std::uint32_t pid = 0;
-  std::uint32_t ns_pid = 0;       // the pid inside its namespace (perf maps use it)
+  std::uint32_t ns_pid = 0;  // the pid inside its namespace (perf maps use it)
   StringId comm = 0;
   StringId cmdline = 0;
   std::uint64_t start_time = kUnknownTime;  // kUnknownTime: existed before collection
   std::uint64_t exit_time = kUnknownTime;   // kUnknownTime: still running
-  std::uint32_t anon_symbols = 0;  // symbol table of its anonymous code, 0: none
+  std::uint32_t anon_symbols = 0;           // symbol table of its anonymous code, 0: none
 
   const std::vector<ExportMapping>& mappings() const { return mappings_; }
   // The mapping containing ip at `time`: among the mappings containing ip, the
@@ -191,17 +191,17 @@ class ExportProcess {
 
 // A record: the raw payload of an event kept with a sample (or on its own).
 struct ExportRecordType {
-  StringId name = 0;       // e.g. "sched/sched_switch"
-  StringId provider = 0;   // e.g. "sched" (nettrace provider), 0: Universal.Events
+  StringId name = 0;      // e.g. "sched/sched_switch"
+  StringId provider = 0;  // e.g. "sched" (nettrace provider), 0: Universal.Events
   std::uint32_t event_id = 0;
   std::shared_ptr<const EventFormat> format;  // may be null: opaque bytes
-  bool original_data = true;  // bytes are the untouched event payload
+  bool original_data = true;                  // bytes are the untouched event payload
 };
 
 struct ExportRecord {
   std::uint64_t offset = 0;  // into the record arena
   std::uint32_t length = 0;
-  std::uint32_t type = 0;    // index into record_types()
+  std::uint32_t type = 0;  // index into record_types()
 };
 
 enum class AttributeKind : std::uint32_t { kLabel = 0, kValue = 1 };
@@ -235,9 +235,9 @@ struct LostEvents {
 
 // Facts about the collection that formats write where they have a place.
 struct CollectionMetadata {
-  std::uint64_t start_time = 0;     // session clock, ns
-  std::uint64_t end_time = 0;       // session clock, ns
-  std::uint64_t start_unix_ns = 0;  // wall clock at start_time
+  std::uint64_t start_time = 0;           // session clock, ns
+  std::uint64_t end_time = 0;             // session clock, ns
+  std::uint64_t start_unix_ns = 0;        // wall clock at start_time
   std::uint64_t sample_frequency_hz = 0;  // 0: not sampling by frequency
   std::uint64_t sample_period_ns = 0;     // nominal ns between CPU samples
   std::uint32_t cpu_count = 0;
@@ -251,7 +251,7 @@ struct CollectionMetadata {
 struct SymbolQuery {
   enum class Kind { kFile, kKernel, kAnonymous };
   Kind kind = Kind::kFile;
-  std::uint32_t pid = 0;     // a process mapping it (for /proc/<pid>/root, perf maps)
+  std::uint32_t pid = 0;  // a process mapping it (for /proc/<pid>/root, perf maps)
   std::uint32_t ns_pid = 0;
   std::string_view filename;  // kFile
   std::string_view build_id;  // kFile, lowercase hex or empty
@@ -286,9 +286,7 @@ class SymbolResolver {
                          std::vector<ExportResolvedSymbol>& symbols,
                          std::vector<ExportResolvedLine>& lines) = 0;
   // The build id (lowercase hex) of a file, when the caller did not know it.
-  virtual std::optional<std::string> build_id(const SymbolQuery& /*query*/) {
-    return std::nullopt;
-  }
+  virtual std::optional<std::string> build_id(const SymbolQuery& /*query*/) { return std::nullopt; }
 };
 
 // What a sample hook sees. Return true to keep the sample.
@@ -353,8 +351,8 @@ class ExportMachine {
   void add_fork(std::uint32_t parent_pid, std::uint32_t child_pid, std::uint64_t time);
   // Adds a mapping (anonymity decided from the name); returns its id.
   std::uint32_t add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
-                            std::uint64_t end, std::uint64_t file_offset,
-                            std::string_view filename, std::string_view build_id = {});
+                            std::uint64_t end, std::uint64_t file_offset, std::string_view filename,
+                            std::string_view build_id = {});
   // The machine-wide kernel mapping [kKernelAddressStart, max).
   const ExportMapping& kernel_mapping() const { return kernel_mapping_; }
   // The mapping that covers ip for this process at this time (kernel ips

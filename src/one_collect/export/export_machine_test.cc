@@ -182,10 +182,8 @@ TEST(ExportMachine, ReplayByTime) {
   m.replay_by_time([&](const ReplayEvent& e) { seen.emplace_back(e.kind, e.time); });
   using K = ReplayEvent::Kind;
   EXPECT_THAT(seen, ElementsAre(std::pair{K::kProcessStart, 0ull}, std::pair{K::kMapping, 0ull},
-                                std::pair{K::kSample, 100ull},
-                                std::pair{K::kProcessStart, 150ull},
-                                std::pair{K::kSample, 150ull},
-                                std::pair{K::kProcessExit, 150ull},
+                                std::pair{K::kSample, 100ull}, std::pair{K::kProcessStart, 150ull},
+                                std::pair{K::kSample, 150ull}, std::pair{K::kProcessExit, 150ull},
                                 std::pair{K::kSample, 300ull}));
   std::size_t count = 0;
   m.replay_by_time([&](const ReplayEvent&) { ++count; },
@@ -197,16 +195,17 @@ TEST(ExportMachine, ReplayByTime) {
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ExportResolvedSymbol>& symbols, std::vector<ExportResolvedLine>& lines) override {
-    calls.push_back(std::string(q.filename) + "|" + std::to_string(static_cast<int>(q.kind)) +
-                    "|" + std::to_string(addresses.size()));
+                 std::vector<ExportResolvedSymbol>& symbols,
+                 std::vector<ExportResolvedLine>& lines) override {
+    calls.push_back(std::string(q.filename) + "|" + std::to_string(static_cast<int>(q.kind)) + "|" +
+                    std::to_string(addresses.size()));
     if (q.filename == "/bad") return error(ErrorCode::kMalformed, "bad elf");
     for (std::uint64_t a : addresses) {
       std::uint64_t start = a & ~0xffULL;
-      symbols.push_back({start, start + 0x100,
-                         std::string(q.kind == SymbolQuery::Kind::kKernel ? "k_" : "f_") +
-                             std::to_string(start),
-                         "x.c", 7});
+      symbols.push_back(
+          {start, start + 0x100,
+           std::string(q.kind == SymbolQuery::Kind::kKernel ? "k_" : "f_") + std::to_string(start),
+           "x.c", 7});
       lines.push_back({a, "x.c", static_cast<std::uint32_t>(a & 0xff), ""});
     }
     return ok_status();

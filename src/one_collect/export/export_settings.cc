@@ -8,9 +8,12 @@ namespace one_collect {
 
 std::string_view callstack_mode_name(CallstackMode mode) {
   switch (mode) {
-    case CallstackMode::kNone: return "none";
-    case CallstackMode::kFramePointer: return "frame_pointer";
-    case CallstackMode::kDwarf: return "dwarf";
+    case CallstackMode::kNone:
+      return "none";
+    case CallstackMode::kFramePointer:
+      return "frame_pointer";
+    case CallstackMode::kDwarf:
+      return "dwarf";
   }
   return "unknown";
 }
@@ -56,11 +59,11 @@ void ExportSettings::add_target_pid(std::uint32_t pid) {
 }
 
 Status ExportSettings::add_event(ExtraEvent event) {
-  if (event.system.empty() || event.name.empty() ||
-      event.system.find('/') != std::string::npos || event.name.find('/') != std::string::npos) {
+  if (event.system.empty() || event.name.empty() || event.system.find('/') != std::string::npos ||
+      event.name.find('/') != std::string::npos) {
     return error(ErrorCode::kInvalidArgument,
-                 "extra event needs a system and a name without '/', got '" + event.system +
-                     "/" + event.name + "'");
+                 "extra event needs a system and a name without '/', got '" + event.system + "/" +
+                     event.name + "'");
   }
   if (event.as_samples && event.sample_kind.empty()) event.sample_kind = event.name;
   events_.push_back(std::move(event));
@@ -85,7 +88,8 @@ Status ExportSettings::validate() const {
   if (!cpu_sampling_ && !context_switches_ && events_.empty()) {
     return error(ErrorCode::kInvalidArgument,
                  "nothing to collect: enable cpu sampling, context switches, an extra event "
-                 "or a scenario (" + ScenarioRegistry::builtin().known_names() + ")");
+                 "or a scenario (" +
+                     ScenarioRegistry::builtin().known_names() + ")");
   }
   return ok_status();
 }

@@ -45,12 +45,12 @@ class ScenarioRegistry {
 
 }  // namespace one_collect
 
-#define OC_EXPORT_SCENARIO(name, description)                                         \
-  namespace one_collect::scenarios {                                                  \
-  static Status apply_##name(ExportSettings& settings);                               \
-  void register_##name(ScenarioRegistry& registry) {                                  \
-    registry.add(Scenario{#name, description, &apply_##name});                       \
-  }                                                                                   \
-  }                                                                                   \
-  ::one_collect::Status one_collect::scenarios::apply_##name(                         \
+#define OC_EXPORT_SCENARIO(name, description)                  \
+  namespace one_collect::scenarios {                           \
+  static Status apply_##name(ExportSettings& settings);        \
+  void register_##name(ScenarioRegistry& registry) {           \
+    registry.add(Scenario{#name, description, &apply_##name}); \
+  }                                                            \
+  }                                                            \
+  ::one_collect::Status one_collect::scenarios::apply_##name(  \
       ::one_collect::ExportSettings& settings)

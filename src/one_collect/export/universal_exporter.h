@@ -5,8 +5,8 @@
 //   settings.set_output_path("out/profile");
 //   UniversalExporter exporter(settings, make_linux_session());
 //   exporter.add_export_hook([](const ExportMachine& m) { return write_pprof(m, ...); });
-//   exporter.add_parsed_hook([](ExportMachine& m) { /* filter, add metrics */ return ok_status(); });
-//   OC_RETURN_IF_ERROR(exporter.start_collection("profile"));
+//   exporter.add_parsed_hook([](ExportMachine& m) { /* filter, add metrics */ return ok_status();
+//   }); OC_RETURN_IF_ERROR(exporter.start_collection("profile"));
 //   ... (collection runs on a background thread)
 //   OC_RETURN_IF_ERROR(exporter.stop_and_export());
 //

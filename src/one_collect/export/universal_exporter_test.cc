@@ -18,7 +18,8 @@ using ::testing::HasSubstr;
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery&, std::span<const std::uint64_t> addresses,
-                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& out,
+                 std::vector<ExportResolvedLine>&) override {
     for (std::uint64_t a : addresses) out.push_back({a, a + 1, "fn_" + std::to_string(a), "", 0});
     return ok_status();
   }
@@ -67,8 +68,8 @@ class FakeSession : public ExportSession {
         for (int i = 0; i < 10; ++i) {
           t += 1000;
           if (settings_->cpu_sampling()) {
-            m.add_sample(t, MetricValue::duration(settings_->cpu_period_ns()), 100,
-                         100 + (i % 2), static_cast<std::uint16_t>(i % 2), 0, 0x400010, stack);
+            m.add_sample(t, MetricValue::duration(settings_->cpu_period_ns()), 100, 100 + (i % 2),
+                         static_cast<std::uint16_t>(i % 2), 0, 0x400010, stack);
           }
           if (settings_->context_switches()) {
             m.on_switch_out(100, 101, 1, t, 0x400020, stack);
@@ -115,9 +116,8 @@ TEST(UniversalExporter, EndToEndWithBackgroundCollection) {
   ASSERT_TRUE(settings.set_cpu_sampling_frequency(500).ok());
   settings.set_output_path("unused");
   // Keep only thread 100's CPU samples and every off-CPU sample.
-  settings.add_sample_hook([](const SampleHookContext& c) {
-    return c.sample.kind != 0 || c.sample.tid == 100;
-  });
+  settings.add_sample_hook(
+      [](const SampleHookContext& c) { return c.sample.kind != 0 || c.sample.tid == 100; });
   auto session = std::make_unique<FakeSession>();
   FakeSession* fake = session.get();
   UniversalExporter exporter(std::move(settings), std::move(session));

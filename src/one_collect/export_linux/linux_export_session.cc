@@ -17,8 +17,8 @@
 
 #include "one_collect/core/strings.h"
 #include "one_collect/event/field_closures.h"
-#include "one_collect/fs/find_program.h"
 #include "one_collect/export_linux/linux_symbol_resolver.h"
+#include "one_collect/fs/find_program.h"
 #include "one_collect/linux/perf_session.h"
 #include "one_collect/process/process_table.h"
 #include "one_collect/unwind/callstack.h"
@@ -384,8 +384,10 @@ Status LinuxExportSession::start(std::string_view name, const ExportSettings& se
         if (live) {
           char line[160];
           auto* p = m.find_process(pid);
-          std::snprintf(line, sizeof line, "%" PRIu64 ".%09" PRIu64 " cpu%u %s %u/%u cpu ip=0x%" PRIx64
-                        " frames=%zu", static_cast<std::uint64_t>(time / 1'000'000'000u), static_cast<std::uint64_t>(time % 1'000'000'000u), cpu,
+          std::snprintf(line, sizeof line,
+                        "%" PRIu64 ".%09" PRIu64 " cpu%u %s %u/%u cpu ip=0x%" PRIx64 " frames=%zu",
+                        static_cast<std::uint64_t>(time / 1'000'000'000u),
+                        static_cast<std::uint64_t>(time % 1'000'000'000u), cpu,
                         p ? std::string(m.string(p->comm)).c_str() : "?", pid, tid, leaf, count);
           live(line);
         }
@@ -482,8 +484,7 @@ Status LinuxExportSession::start(std::string_view name, const ExportSettings& se
         // Records ride on a count sample without a stack so formats that only
         // know samples still show when and where they happened.
         m.add_sample(time, MetricValue::count(1), pid, tid, static_cast<std::uint16_t>(cpu),
-                     m.sample_kind(label),
-                     0, {}, record);
+                     m.sample_kind(label), 0, {}, record);
       });
       return ok_status();
     });
@@ -526,8 +527,8 @@ Status LinuxExportSession::stop() {
     st.note(std::to_string(stats.parse.malformed) + " malformed records skipped");
   }
   if (st.unopened_files != 0) {
-    st.note(std::to_string(st.unopened_files) + " mapped files could not be opened (last: " +
-            st.last_file_error + ")");
+    st.note(std::to_string(st.unopened_files) +
+            " mapped files could not be opened (last: " + st.last_file_error + ")");
   }
   if (!st.session->errors().empty()) {
     st.note("errors raised while processing events:\n" + st.session->errors().to_string());

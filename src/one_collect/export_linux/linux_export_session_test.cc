@@ -104,8 +104,8 @@ TEST(LinuxExportSessionTest, CpuProfileOfLaunchedCommandUnwindsAndSymbolizes) {
       }
     }
     EXPECT_GT(in_workload, total / 4) << "hot functions should dominate the leaves";
-    EXPECT_GE(complete * 100, in_workload * 95) << complete << " of " << in_workload
-                                                 << " hot samples unwound to main";
+    EXPECT_GE(complete * 100, in_workload * 95)
+        << complete << " of " << in_workload << " hot samples unwound to main";
     EXPECT_EQ(m.total_lost(), 0u);
   });
 }
@@ -152,7 +152,7 @@ TEST(LinuxExportSessionTest, ExportsFilesFromTheRecordedMachine) {
     ASSERT_TRUE(write_folded(m, dir + "/trace.folded").ok());
     ASSERT_TRUE(write_pprof(m, dir + "/trace.pb.gz").ok());
   });
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir + "/trace.folded").c_str(), &st), 0);
   EXPECT_GT(st.st_size, 0);
   ASSERT_EQ(stat((dir + "/trace.pb.gz").c_str(), &st), 0);
@@ -221,8 +221,7 @@ TEST(LinuxExportSessionTest, PprofShowsSourceLinesAndInlinedFrames) {
   std::string top = go_pprof(dir, "-lines -top cpu.pb.gz");
   EXPECT_NE(top.find("File: oc_source_workload"), std::string::npos) << top;
   EXPECT_NE(top.find("oc_lines_inner"), std::string::npos) << top;
-  EXPECT_NE(top.find("source_workload.cc:" + std::to_string(inner_line)), std::string::npos)
-      << top;
+  EXPECT_NE(top.find("source_workload.cc:" + std::to_string(inner_line)), std::string::npos) << top;
   // -list reads the source through the function's file name.
   std::string list = go_pprof(dir, "-list oc_lines_inner cpu.pb.gz");
   EXPECT_NE(list.find("OC_INNER_LINE"), std::string::npos) << list;

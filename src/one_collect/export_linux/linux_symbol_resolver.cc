@@ -24,8 +24,8 @@ void add_symbols(std::span<const std::uint64_t> addresses, Lookup&& lookup,
     std::uint64_t start = address - found->offset;
     if (start == last_start) continue;  // addresses are sorted: same symbol as before
     last_start = start;
-    out.push_back(ExportResolvedSymbol{start, start + (found->size ? found->size : 1),
-                                       std::string(found->name), {}, 0});
+    out.push_back(ExportResolvedSymbol{
+        start, start + (found->size ? found->size : 1), std::string(found->name), {}, 0});
   }
 }
 
@@ -47,8 +47,8 @@ void LinuxSymbolResolver::add_file_symbols(ModuleId module,
     std::uint64_t start = address - found->offset;
     if (start != last_start) {  // addresses are sorted: a new symbol
       last_start = start;
-      symbols.push_back(ExportResolvedSymbol{start, start + (found->size ? found->size : 1),
-                                             std::string(found->name), {}, 0});
+      symbols.push_back(ExportResolvedSymbol{
+          start, start + (found->size ? found->size : 1), std::string(found->name), {}, 0});
       need_file = true;
     }
     if (!want_lines) continue;
@@ -98,7 +98,8 @@ Status LinuxSymbolResolver::resolve(const SymbolQuery& query,
         }
       }
       if (!kernel_) return kernel_error_;
-      add_symbols(addresses, [&](std::uint64_t a) { return kernel_->lookup(a); }, symbols);
+      add_symbols(
+          addresses, [&](std::uint64_t a) { return kernel_->lookup(a); }, symbols);
       return ok_status();
     }
     case SymbolQuery::Kind::kAnonymous: {
@@ -112,7 +113,8 @@ Status LinuxSymbolResolver::resolve(const SymbolQuery& query,
         if (!host.ok()) return std::move(map).status();
         map = std::move(host);
       }
-      add_symbols(addresses, [&](std::uint64_t a) { return map->lookup(a); }, symbols);
+      add_symbols(
+          addresses, [&](std::uint64_t a) { return map->lookup(a); }, symbols);
       return ok_status();
     }
   }

@@ -73,8 +73,10 @@ void AtomicFile::flush_buffer() {
 Status AtomicFile::commit() {
   if (fd_ < 0) return error(ErrorCode::kInvalidArgument, "no output file open");
   flush_buffer();
-  if (error_.ok() && ::close(fd_) != 0) error_ = file_error(errno, "closing '" + path_ + "'");
-  else if (!error_.ok()) ::close(fd_);
+  if (error_.ok() && ::close(fd_) != 0)
+    error_ = file_error(errno, "closing '" + path_ + "'");
+  else if (!error_.ok())
+    ::close(fd_);
   fd_ = -1;
   if (error_.ok() && ::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     error_ = file_error(errno, "renaming onto '" + path_ + "'");

@@ -37,13 +37,13 @@ void build(const ExportMachine& machine, std::string& out, AtomicFile* file) {
   ExportGraph graph(machine);
   // Time zero: the collection start, or the first sample when that is
   // earlier or unknown.
-  std::uint64_t origin = machine.metadata().start_time ? machine.metadata().start_time
-                                                       : ~std::uint64_t{0};
+  std::uint64_t origin =
+      machine.metadata().start_time ? machine.metadata().start_time : ~std::uint64_t{0};
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<Slice>> threads;
   for (std::uint32_t i = 0; i < samples.size(); ++i) {
     const ExportSample& s = samples[i];
     origin = std::min(origin, s.time);
-    std::uint64_t duration = s.kind == cpu      ? std::max<std::uint64_t>(s.value, 1)
+    std::uint64_t duration = s.kind == cpu       ? std::max<std::uint64_t>(s.value, 1)
                              : s.kind == off_cpu ? std::max<std::uint64_t>(s.value, 1)
                                                  : 0;
     if (s.kind == cpu && s.value == 0) duration = period;

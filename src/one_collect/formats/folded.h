@@ -16,8 +16,8 @@
 namespace one_collect {
 
 struct FoldedOptions {
-  SampleKind kind = 0;          // "cpu"
-  bool count_samples = true;    // value = samples; false: the kind's metric (e.g. ns)
+  SampleKind kind = 0;        // "cpu"
+  bool count_samples = true;  // value = samples; false: the kind's metric (e.g. ns)
   RootFrame root = RootFrame::kComm;
 };
 

@@ -36,8 +36,8 @@ constexpr OutputFormat kFormats[] = {
      [](const ExportMachine& m, const std::string& p, SampleKind) -> Paths {
        return write_perfview_xml(m, p);
      }},
-    {"pprof", "pprof profile (gzipped profile.proto): go tool pprof -http=: trace.pb.gz.",
-     ".pb.gz", FormatFiles::kPerKind,
+    {"pprof", "pprof profile (gzipped profile.proto): go tool pprof -http=: trace.pb.gz.", ".pb.gz",
+     FormatFiles::kPerKind,
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        return wrote(write_pprof(m, p, PprofOptions{k}), p);
      }},
@@ -46,15 +46,15 @@ constexpr OutputFormat kFormats[] = {
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        return wrote(write_speedscope(m, p, SpeedscopeOptions{k}), p);
      }},
-    {"folded", "folded stacks (sample counts): flamegraph.pl trace.folded > flame.svg.",
-     ".folded", FormatFiles::kPerKind,
+    {"folded", "folded stacks (sample counts): flamegraph.pl trace.folded > flame.svg.", ".folded",
+     FormatFiles::kPerKind,
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        FoldedOptions o;
        o.kind = k;
        return wrote(write_folded(m, p, o), p);
      }},
-    {"chrome", "Chrome trace events: chrome://tracing or https://ui.perfetto.dev.",
-     ".chrome.json", FormatFiles::kOne,
+    {"chrome", "Chrome trace events: chrome://tracing or https://ui.perfetto.dev.", ".chrome.json",
+     FormatFiles::kOne,
      [](const ExportMachine& m, const std::string& p, SampleKind) -> Paths {
        return wrote(write_chrome_trace(m, p), p);
      }},

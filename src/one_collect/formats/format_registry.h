@@ -42,8 +42,7 @@ enum class FormatFiles : std::uint8_t {
 // (kPerCommand: the prefix the writer extends); `kind` is the sample kind of
 // a kPerKind file (the others ignore it).
 using FormatWriter = Result<std::vector<std::string>> (*)(const ExportMachine& machine,
-                                                          const std::string& path,
-                                                          SampleKind kind);
+                                                          const std::string& path, SampleKind kind);
 
 struct OutputFormat {
   std::string_view name;         // record-trace --format and export_hook_for: "perfview-xml"

@@ -33,8 +33,8 @@ TEST(FormatRegistry, HoldsEveryFormatOnceInHelpOrder) {
     ASSERT_TRUE(find_output_format(f.name).ok()) << f.name;
     EXPECT_EQ(*find_output_format(f.name), &f);
   }
-  EXPECT_EQ(names, (std::vector<std::string_view>{"nettrace", "perfview-xml", "pprof",
-                                                   "speedscope", "folded", "chrome"}));
+  EXPECT_EQ(names, (std::vector<std::string_view>{"nettrace", "perfview-xml", "pprof", "speedscope",
+                                                  "folded", "chrome"}));
   EXPECT_EQ(output_format_names(), "nettrace, perfview-xml, pprof, speedscope, folded, chrome");
   EXPECT_EQ(default_output_format().name, "nettrace");
 }
@@ -59,10 +59,9 @@ TEST(FormatRegistry, FileNames) {
   for (const OutputFormat& f : output_formats()) {
     patterns.push_back(output_file_pattern(f, "trace"));
   }
-  EXPECT_EQ(patterns, (std::vector<std::string>{"trace.nettrace",
-                                                "trace.<comm>.<kind>.PerfView.xml", "trace.pb.gz",
-                                                "trace.speedscope.json", "trace.folded",
-                                                "trace.chrome.json"}));
+  EXPECT_EQ(patterns, (std::vector<std::string>{
+                          "trace.nettrace", "trace.<comm>.<kind>.PerfView.xml", "trace.pb.gz",
+                          "trace.speedscope.json", "trace.folded", "trace.chrome.json"}));
   EXPECT_EQ(output_target(format("pprof"), "d/run1"), "d/run1.pb.gz");
   EXPECT_EQ(output_target(format("perfview-xml"), "d/run1"), "d/run1");  // a prefix
   EXPECT_EQ(output_target_for_path(format("folded"), "d/cpu.txt"), "d/cpu.txt");

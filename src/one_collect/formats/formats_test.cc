@@ -27,9 +27,7 @@ using ::testing::HasSubstr;
 
 class FormatsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    build_format_fixture(m);
-  }
+  void SetUp() override { build_format_fixture(m); }
   static std::string slurp(const fs::path& p) { return testing::read_text(p); }
   static std::size_t count(const std::string& text, std::string_view what) {
     std::size_t n = 0;
@@ -44,15 +42,17 @@ class FormatsTest : public ::testing::Test {
 // ---------------------------------------------------------------- folded
 
 TEST_F(FormatsTest, FoldedGolden) {
-  EXPECT_EQ(folded_text(m),
-            "app;libc.so.6!__libc_start_main;app!main 1\n"
-            "app;libc.so.6!__libc_start_main;app!main;app!std::vector<int>::push_back(int const&) 3\n"
-            "app;libc.so.6!__libc_start_main;app!main;app!std::vector<int>::push_back(int const&);"
-            "app!operator<<(a&b, \"q\" 'x':y) 1\n"
-            "app;libc.so.6!__libc_start_main;app!main;libc.so.6!read;[kernel]!do_syscall_64 1\n"
-            "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;libc.so.6!bad\xEF\xBF\xBDutf8 1\n"
-            "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;app!0x9000 1\n"
-            "app;libc.so.6!__libc_start_main;app!main;[anon:jit]!0x10000040 1\n");
+  EXPECT_EQ(
+      folded_text(m),
+      "app;libc.so.6!__libc_start_main;app!main 1\n"
+      "app;libc.so.6!__libc_start_main;app!main;app!std::vector<int>::push_back(int const&) 3\n"
+      "app;libc.so.6!__libc_start_main;app!main;app!std::vector<int>::push_back(int const&);"
+      "app!operator<<(a&b, \"q\" 'x':y) 1\n"
+      "app;libc.so.6!__libc_start_main;app!main;libc.so.6!read;[kernel]!do_syscall_64 1\n"
+      "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;libc.so.6!bad\xEF\xBF\xBDutf8 "
+      "1\n"
+      "we<ird> & \"name\" 'x';libc.so.6!__libc_start_main;app!main;app!0x9000 1\n"
+      "app;libc.so.6!__libc_start_main;app!main;[anon:jit]!0x10000040 1\n");
   FoldedOptions off;
   off.kind = *m.find_sample_kind("off_cpu");
   off.count_samples = false;
@@ -266,8 +266,8 @@ TEST_F(FormatsTest, PprofOffCpuProfile) {
 TEST_F(FormatsTest, Speedscope) {
   ASSERT_TRUE(write_speedscope(m, dir / "cpu.speedscope.json").ok());
   std::string text = slurp(dir / "cpu.speedscope.json");
-  EXPECT_TRUE(text.starts_with(
-      "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\""));
+  EXPECT_TRUE(
+      text.starts_with("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\""));
   EXPECT_EQ(count(text, "\"type\":\"sampled\""), 4u);  // (100,100) (100,101) (200,200) (300,300)
   EXPECT_THAT(text, HasSubstr("\"name\":\"app (100) tid 100\",\"unit\":\"nanoseconds\","
                               "\"startValue\":0,\"endValue\":3000000,\"samples\":[[0,1,2]],"

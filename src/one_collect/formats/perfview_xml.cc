@@ -137,7 +137,8 @@ Result<std::vector<std::string>> write_perfview_xml(const ExportMachine& machine
       std::string kind_comment = comment + "; kind=" + std::string(machine.sample_kind_name(kind)) +
                                  "; metric=" + (scale == 1000000 ? "milliseconds" : "value") +
                                  "; process=" + std::string(machine.string(group.comm));
-      OC_RETURN_IF_ERROR(write_file_atomically(path, perfview_xml_text(graph, scale, kind_comment)));
+      OC_RETURN_IF_ERROR(
+          write_file_atomically(path, perfview_xml_text(graph, scale, kind_comment)));
       written.push_back(path);
     }
   }

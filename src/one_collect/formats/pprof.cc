@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <google/protobuf/arena.h>
 #include "one_collect/export/flat_map.h"
 #include "one_collect/formats/atomic_file.h"
 #include "one_collect/formats/format_metadata.h"
@@ -12,7 +13,6 @@
 #include "one_collect/intern/interned_slices.h"
 #include "one_collect/intern/interned_strings.h"
 #include "profile.pb.h"
-#include <google/protobuf/arena.h>
 
 namespace one_collect {
 
@@ -25,8 +25,12 @@ namespace pb = perftools::profiles;
 class PprofBuilder {
  public:
   PprofBuilder(const ExportMachine& machine, pb::Profile& profile)
-      : m_(machine), p_(profile), mapping_keys_(256), function_keys_(4096),
-        location_keys_(16384), sample_keys_(16384) {}
+      : m_(machine),
+        p_(profile),
+        mapping_keys_(256),
+        function_keys_(4096),
+        location_keys_(16384),
+        sample_keys_(16384) {}
 
   std::int64_t str(std::string_view s) {
     auto id = strings_.intern(s);
@@ -157,7 +161,7 @@ class PprofBuilder {
     MetricKind metric = m_.sample_metric(kind);
     std::string type_name(m_.sample_kind_name(kind));
     if (type_name == kOffCpuKind) type_name = "off-cpu";
-    const char* unit = metric == MetricKind::kBytes ? "bytes"
+    const char* unit = metric == MetricKind::kBytes   ? "bytes"
                        : metric == MetricKind::kCount ? "count"
                                                       : "nanoseconds";
     pb::ValueType* count_type = p_.add_sample_type();

@@ -21,9 +21,12 @@ void append_fixed(std::string& out, std::uint64_t numerator, std::uint64_t denom
 void append_folded_frame(std::string& out, std::string_view text) {
   std::string clean = sanitize_utf8(text);
   for (char c : clean) {
-    if (c == ';') out.push_back(':');
-    else if (c == '\n' || c == '\r') out.push_back(' ');
-    else out.push_back(c);
+    if (c == ';')
+      out.push_back(':');
+    else if (c == '\n' || c == '\r')
+      out.push_back(' ');
+    else
+      out.push_back(c);
   }
 }
 

@@ -56,8 +56,8 @@ Result<std::string> find_program(const std::string& program, const char* path_en
     rest.remove_prefix(colon + 1);
   }
   if (unexecutable) return not_executable(*unexecutable);
-  return error(ErrorCode::kNotFound, "command not found: '" + program + "' (not found in PATH=" +
-                                         std::string(path) + ")");
+  return error(ErrorCode::kNotFound, "command not found: '" + program +
+                                         "' (not found in PATH=" + std::string(path) + ")");
 }
 
 }  // namespace one_collect

@@ -21,7 +21,6 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes = k
 
 // The same from an fd the caller opened (and closes); `name` names it in
 // errors. Reads from the fd's current offset to end of file.
-Result<std::string> read_fd(int fd, const std::string& name,
-                            std::size_t max_bytes = kNoSizeLimit);
+Result<std::string> read_fd(int fd, const std::string& name, std::size_t max_bytes = kNoSizeLimit);
 
 }  // namespace one_collect

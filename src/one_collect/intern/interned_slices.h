@@ -103,9 +103,8 @@ class InternedSlices {
   bool equals(const Slot& slot, std::span<const E> items) const {
     std::uint64_t length = slot.where & kLongSlice;
     if (length == kLongSlice) length = spans_[slot.id].length;
-    return length == items.size() &&
-           std::memcmp(arena_.data() + (slot.where >> kLengthBits), items.data(),
-                       items.size_bytes()) == 0;
+    return length == items.size() && std::memcmp(arena_.data() + (slot.where >> kLengthBits),
+                                                 items.data(), items.size_bytes()) == 0;
   }
 
   Id append(std::span<const E> items) {

@@ -19,13 +19,14 @@ Result<int> perf_event_open_fd(const perf_event_attr& attr, pid_t pid, int cpu, 
                           ", cpu " + std::to_string(cpu) + ")";
     if (err == ENOENT && attr.type == PERF_TYPE_HARDWARE) {
       return error(ErrorCode::kUnsupported,
-                   context + ": no hardware PMU (virtualized): hardware events cannot be "
-                             "counted on this machine; use software events such as cpu-clock");
+                   context +
+                       ": no hardware PMU (virtualized): hardware events cannot be "
+                       "counted on this machine; use software events such as cpu-clock");
     }
     if (err == EACCES || err == EPERM) {
-      return error(ErrorCode::kPermissionDenied,
-                   context + ": permission denied (run as root or lower "
-                             "/proc/sys/kernel/perf_event_paranoid)");
+      return error(ErrorCode::kPermissionDenied, context +
+                                                     ": permission denied (run as root or lower "
+                                                     "/proc/sys/kernel/perf_event_paranoid)");
     }
     if (err == EMFILE) {
       return error(ErrorCode::kIo, context + ": too many open files (raise `ulimit -n`)");
@@ -96,28 +97,50 @@ void SampleLayout::finish() {
 
 const char* perf_record_type_name(std::uint32_t type) {
   switch (type) {
-    case PERF_RECORD_MMAP: return "mmap";
-    case PERF_RECORD_LOST: return "lost";
-    case PERF_RECORD_COMM: return "comm";
-    case PERF_RECORD_EXIT: return "exit";
-    case PERF_RECORD_THROTTLE: return "throttle";
-    case PERF_RECORD_UNTHROTTLE: return "unthrottle";
-    case PERF_RECORD_FORK: return "fork";
-    case PERF_RECORD_READ: return "read";
-    case PERF_RECORD_SAMPLE: return "sample";
-    case PERF_RECORD_MMAP2: return "mmap2";
-    case PERF_RECORD_AUX: return "aux";
-    case PERF_RECORD_ITRACE_START: return "itrace_start";
-    case PERF_RECORD_LOST_SAMPLES: return "lost_samples";
-    case PERF_RECORD_SWITCH: return "switch";
-    case PERF_RECORD_SWITCH_CPU_WIDE: return "switch_cpu_wide";
-    case PERF_RECORD_NAMESPACES: return "namespaces";
-    case PERF_RECORD_KSYMBOL: return "ksymbol";
-    case PERF_RECORD_BPF_EVENT: return "bpf_event";
-    case PERF_RECORD_CGROUP: return "cgroup";
-    case PERF_RECORD_TEXT_POKE: return "text_poke";
-    case PERF_RECORD_AUX_OUTPUT_HW_ID: return "aux_output_hw_id";
-    default: return "unknown";
+    case PERF_RECORD_MMAP:
+      return "mmap";
+    case PERF_RECORD_LOST:
+      return "lost";
+    case PERF_RECORD_COMM:
+      return "comm";
+    case PERF_RECORD_EXIT:
+      return "exit";
+    case PERF_RECORD_THROTTLE:
+      return "throttle";
+    case PERF_RECORD_UNTHROTTLE:
+      return "unthrottle";
+    case PERF_RECORD_FORK:
+      return "fork";
+    case PERF_RECORD_READ:
+      return "read";
+    case PERF_RECORD_SAMPLE:
+      return "sample";
+    case PERF_RECORD_MMAP2:
+      return "mmap2";
+    case PERF_RECORD_AUX:
+      return "aux";
+    case PERF_RECORD_ITRACE_START:
+      return "itrace_start";
+    case PERF_RECORD_LOST_SAMPLES:
+      return "lost_samples";
+    case PERF_RECORD_SWITCH:
+      return "switch";
+    case PERF_RECORD_SWITCH_CPU_WIDE:
+      return "switch_cpu_wide";
+    case PERF_RECORD_NAMESPACES:
+      return "namespaces";
+    case PERF_RECORD_KSYMBOL:
+      return "ksymbol";
+    case PERF_RECORD_BPF_EVENT:
+      return "bpf_event";
+    case PERF_RECORD_CGROUP:
+      return "cgroup";
+    case PERF_RECORD_TEXT_POKE:
+      return "text_poke";
+    case PERF_RECORD_AUX_OUTPUT_HW_ID:
+      return "aux_output_hw_id";
+    default:
+      return "unknown";
   }
 }
 

@@ -14,9 +14,9 @@ Result<std::uint32_t> read_pmu_type(const std::string& pmu) {
   std::ifstream in("/sys/bus/event_source/devices/" + pmu + "/type");
   std::uint32_t type = 0;
   if (!(in >> type)) {
-    return error(ErrorCode::kUnsupported,
-                 "this kernel has no '" + pmu + "' PMU (/sys/bus/event_source/devices/" + pmu +
-                     " is missing)");
+    return error(ErrorCode::kUnsupported, "this kernel has no '" + pmu +
+                                              "' PMU (/sys/bus/event_source/devices/" + pmu +
+                                              " is missing)");
   }
   return type;
 }
@@ -150,10 +150,9 @@ Result<PerfEventSpec> perf_event_by_name(std::string_view name) {
                    "dummy, cpu, or raw 'type:config')");
 }
 
-Result<PerfEventSpec> uprobe_pmu_spec(std::string path, std::uint64_t file_offset,
-                                      bool is_return) {
+Result<PerfEventSpec> uprobe_pmu_spec(std::string path, std::uint64_t file_offset, bool is_return) {
   OC_ASSIGN_OR_RETURN(std::uint32_t type, read_pmu_type("uprobe"));
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return error(ErrorCode::kNotFound, "uprobe target '" + path + "' does not exist");
   }

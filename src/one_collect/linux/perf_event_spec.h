@@ -20,8 +20,8 @@ struct StackOptions {
   bool callchain = false;
   bool exclude_kernel_callchain = false;
   bool exclude_user_callchain = false;
-  bool user_regs = false;                // PERF_SAMPLE_REGS_USER with every general register
-  std::uint32_t user_stack_bytes = 0;    // PERF_SAMPLE_STACK_USER copy size (0: none; max 65528)
+  bool user_regs = false;              // PERF_SAMPLE_REGS_USER with every general register
+  std::uint32_t user_stack_bytes = 0;  // PERF_SAMPLE_STACK_USER copy size (0: none; max 65528)
 };
 
 // The general registers a DWARF unwinder needs (x86-64: all but segment

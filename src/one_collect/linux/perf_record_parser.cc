@@ -11,9 +11,34 @@ namespace {
 // Bit positions of PerfSessionRefs members in the `touched_` mask; the order
 // matches the struct and PerfRecordParser's ref_list_.
 enum RefBit : std::uint32_t {
-  kRecordType, kMisc, kId, kIp, kPid, kTid, kTime, kAddr, kStreamId, kCpu, kPeriod, kRead,
-  kCallchain, kRaw, kBranchStack, kRegsUserAbi, kRegsUser, kStackUser, kWeight, kDataSrc,
-  kTransaction, kRegsIntr, kPhysAddr, kCgroup, kDataPageSize, kCodePageSize, kAux, kRefCount
+  kRecordType,
+  kMisc,
+  kId,
+  kIp,
+  kPid,
+  kTid,
+  kTime,
+  kAddr,
+  kStreamId,
+  kCpu,
+  kPeriod,
+  kRead,
+  kCallchain,
+  kRaw,
+  kBranchStack,
+  kRegsUserAbi,
+  kRegsUser,
+  kStackUser,
+  kWeight,
+  kDataSrc,
+  kTransaction,
+  kRegsIntr,
+  kPhysAddr,
+  kCgroup,
+  kDataPageSize,
+  kCodePageSize,
+  kAux,
+  kRefCount
 };
 
 void add(Event& event, const char* name, const char* type, std::uint32_t offset,
@@ -108,32 +133,68 @@ PerfKernelEvents::PerfKernelEvents()
 
 Event* PerfKernelEvents::for_type(std::uint32_t type) {
   switch (type) {
-    case PERF_RECORD_MMAP: return &mmap;
-    case PERF_RECORD_MMAP2: return &mmap2;
-    case PERF_RECORD_COMM: return &comm;
-    case PERF_RECORD_EXIT: return &exit;
-    case PERF_RECORD_FORK: return &fork;
-    case PERF_RECORD_LOST: return &lost;
-    case PERF_RECORD_LOST_SAMPLES: return &lost_samples;
-    case PERF_RECORD_THROTTLE: return &throttle;
-    case PERF_RECORD_UNTHROTTLE: return &unthrottle;
-    case PERF_RECORD_SWITCH: return &switch_task;
-    case PERF_RECORD_SWITCH_CPU_WIDE: return &switch_cpu_wide;
-    case PERF_RECORD_KSYMBOL: return &ksymbol;
-    case PERF_RECORD_NAMESPACES: return &namespaces;
-    case PERF_RECORD_CGROUP: return &cgroup;
-    default: return nullptr;
+    case PERF_RECORD_MMAP:
+      return &mmap;
+    case PERF_RECORD_MMAP2:
+      return &mmap2;
+    case PERF_RECORD_COMM:
+      return &comm;
+    case PERF_RECORD_EXIT:
+      return &exit;
+    case PERF_RECORD_FORK:
+      return &fork;
+    case PERF_RECORD_LOST:
+      return &lost;
+    case PERF_RECORD_LOST_SAMPLES:
+      return &lost_samples;
+    case PERF_RECORD_THROTTLE:
+      return &throttle;
+    case PERF_RECORD_UNTHROTTLE:
+      return &unthrottle;
+    case PERF_RECORD_SWITCH:
+      return &switch_task;
+    case PERF_RECORD_SWITCH_CPU_WIDE:
+      return &switch_cpu_wide;
+    case PERF_RECORD_KSYMBOL:
+      return &ksymbol;
+    case PERF_RECORD_NAMESPACES:
+      return &namespaces;
+    case PERF_RECORD_CGROUP:
+      return &cgroup;
+    default:
+      return nullptr;
   }
 }
 
 PerfRecordParser::PerfRecordParser() {
   const PerfSessionRefs& r = refs_;
-  ref_list_ = {&r.record_type, &r.misc,        &r.id,           &r.ip,          &r.pid,
-               &r.tid,         &r.time,        &r.addr,         &r.stream_id,   &r.cpu,
-               &r.period,      &r.read,        &r.callchain,    &r.raw,         &r.branch_stack,
-               &r.regs_user_abi, &r.regs_user, &r.stack_user,   &r.weight,      &r.data_src,
-               &r.transaction, &r.regs_intr,   &r.phys_addr,    &r.cgroup,      &r.data_page_size,
-               &r.code_page_size, &r.aux};
+  ref_list_ = {&r.record_type,
+               &r.misc,
+               &r.id,
+               &r.ip,
+               &r.pid,
+               &r.tid,
+               &r.time,
+               &r.addr,
+               &r.stream_id,
+               &r.cpu,
+               &r.period,
+               &r.read,
+               &r.callchain,
+               &r.raw,
+               &r.branch_stack,
+               &r.regs_user_abi,
+               &r.regs_user,
+               &r.stack_user,
+               &r.weight,
+               &r.data_src,
+               &r.transaction,
+               &r.regs_intr,
+               &r.phys_addr,
+               &r.cgroup,
+               &r.data_page_size,
+               &r.code_page_size,
+               &r.aux};
   static_assert(kRefCount == 27);
   table_.resize(64);
 }
@@ -168,7 +229,8 @@ void PerfRecordParser::add_id(std::uint64_t id, const SampleLayout* layout, Even
 }
 
 const PerfRecordParser::IdEntry* PerfRecordParser::find_id(std::uint64_t id) const {
-  if (last_entry_ != nullptr && last_entry_->id == id) [[likely]] return last_entry_;
+  if (last_entry_ != nullptr && last_entry_->id == id) [[likely]]
+    return last_entry_;
   const IdEntry* e = find_id_slow(id);
   if (e != nullptr) last_entry_ = e;
   return e;
@@ -276,14 +338,16 @@ bool PerfRecordParser::parse_sample(ByteSpan record, const IdEntry* entry, std::
   const std::uint32_t size = static_cast<std::uint32_t>(record.size());
   std::uint32_t off = 8;
   // Checks that `n` more bytes exist at `off`.
-  auto fits = [&](std::uint64_t n) __attribute__((always_inline)) { return n <= size && off <= size - n; };
+  auto fits = [&](std::uint64_t n) __attribute__((always_inline)) {
+    return n <= size && off <= size - n;
+  };
   auto u64_at = [&](std::uint32_t at) {
     std::uint64_t v;
     std::memcpy(&v, record.data() + at, 8);
     return v;
   };
   auto fixed8 = [&](std::uint64_t bit, const DataFieldRef& ref, std::uint32_t ref_bit)
-                    __attribute__((always_inline)) {
+      __attribute__((always_inline)) {
     if ((st & bit) == 0) return true;
     if (!fits(8)) return false;
     set(ref, off, 8, ref_bit);
@@ -444,7 +508,8 @@ bool PerfRecordParser::parse_other(ByteSpan record, std::uint32_t type, std::uin
       set(refs_.pid, at(layout->trailer_tid_from_end), 4, kPid);
       set(refs_.tid, at(layout->trailer_tid_from_end) + 4, 4, kTid);
     }
-    if (layout->trailer_time_from_end > 0) set(refs_.time, at(layout->trailer_time_from_end), 8, kTime);
+    if (layout->trailer_time_from_end > 0)
+      set(refs_.time, at(layout->trailer_time_from_end), 8, kTime);
     if (layout->trailer_id_from_end > 0) set(refs_.id, at(layout->trailer_id_from_end), 8, kId);
     if (layout->trailer_stream_id_from_end > 0) {
       set(refs_.stream_id, at(layout->trailer_stream_id_from_end), 8, kStreamId);
@@ -461,20 +526,43 @@ bool PerfRecordParser::parse_other(ByteSpan record, std::uint32_t type, std::uin
   // yielding "payload too short" in every callback.
   std::uint32_t min_body = 0;
   switch (type) {
-    case PERF_RECORD_MMAP: min_body = 33; break;
-    case PERF_RECORD_MMAP2: min_body = 65; break;
-    case PERF_RECORD_COMM: min_body = 9; break;
+    case PERF_RECORD_MMAP:
+      min_body = 33;
+      break;
+    case PERF_RECORD_MMAP2:
+      min_body = 65;
+      break;
+    case PERF_RECORD_COMM:
+      min_body = 9;
+      break;
     case PERF_RECORD_EXIT:
-    case PERF_RECORD_FORK: min_body = 24; break;
-    case PERF_RECORD_LOST: min_body = 16; break;
-    case PERF_RECORD_LOST_SAMPLES: min_body = 8; break;
+    case PERF_RECORD_FORK:
+      min_body = 24;
+      break;
+    case PERF_RECORD_LOST:
+      min_body = 16;
+      break;
+    case PERF_RECORD_LOST_SAMPLES:
+      min_body = 8;
+      break;
     case PERF_RECORD_THROTTLE:
-    case PERF_RECORD_UNTHROTTLE: min_body = 24; break;
-    case PERF_RECORD_SWITCH_CPU_WIDE: min_body = 8; break;
-    case PERF_RECORD_KSYMBOL: min_body = 17; break;
-    case PERF_RECORD_NAMESPACES: min_body = 16; break;
-    case PERF_RECORD_CGROUP: min_body = 9; break;
-    default: break;
+    case PERF_RECORD_UNTHROTTLE:
+      min_body = 24;
+      break;
+    case PERF_RECORD_SWITCH_CPU_WIDE:
+      min_body = 8;
+      break;
+    case PERF_RECORD_KSYMBOL:
+      min_body = 17;
+      break;
+    case PERF_RECORD_NAMESPACES:
+      min_body = 16;
+      break;
+    case PERF_RECORD_CGROUP:
+      min_body = 9;
+      break;
+    default:
+      break;
   }
   if (body.size() < min_body) return false;
 

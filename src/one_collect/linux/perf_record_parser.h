@@ -34,33 +34,33 @@ namespace one_collect {
 // Windows into the current record, shared by every callback. A field the
 // current record lacks reads as absent (present() == false).
 struct PerfSessionRefs {
-  DataFieldRef record_type;  // u32 PERF_RECORD_*
-  DataFieldRef misc;         // u16 header misc (PERF_RECORD_MISC_*)
-  DataFieldRef id;           // u64 IDENTIFIER / ID
-  DataFieldRef ip;           // u64
-  DataFieldRef pid;          // u32
-  DataFieldRef tid;          // u32
-  DataFieldRef time;         // u64, CLOCK_MONOTONIC ns (use_clockid)
-  DataFieldRef addr;         // u64
-  DataFieldRef stream_id;    // u64
-  DataFieldRef cpu;          // u32
-  DataFieldRef period;       // u64
-  DataFieldRef read;         // struct read_format bytes
-  DataFieldRef callchain;    // u64[nr] (without nr)
-  DataFieldRef raw;          // RAW payload (tracepoint data, common_type first)
-  DataFieldRef branch_stack; // {from, to, flags}[nr]
-  DataFieldRef regs_user_abi;// u64 PERF_SAMPLE_REGS_ABI_*
-  DataFieldRef regs_user;    // u64[popcount(mask)], absent when abi == NONE
-  DataFieldRef stack_user;   // the dyn_size valid bytes of the stack copy
-  DataFieldRef weight;       // u64 (WEIGHT or WEIGHT_STRUCT)
-  DataFieldRef data_src;     // u64
-  DataFieldRef transaction;  // u64
-  DataFieldRef regs_intr;    // u64[popcount(mask)]
-  DataFieldRef phys_addr;    // u64
-  DataFieldRef cgroup;       // u64
-  DataFieldRef data_page_size; // u64
-  DataFieldRef code_page_size; // u64
-  DataFieldRef aux;          // AUX sample bytes
+  DataFieldRef record_type;     // u32 PERF_RECORD_*
+  DataFieldRef misc;            // u16 header misc (PERF_RECORD_MISC_*)
+  DataFieldRef id;              // u64 IDENTIFIER / ID
+  DataFieldRef ip;              // u64
+  DataFieldRef pid;             // u32
+  DataFieldRef tid;             // u32
+  DataFieldRef time;            // u64, CLOCK_MONOTONIC ns (use_clockid)
+  DataFieldRef addr;            // u64
+  DataFieldRef stream_id;       // u64
+  DataFieldRef cpu;             // u32
+  DataFieldRef period;          // u64
+  DataFieldRef read;            // struct read_format bytes
+  DataFieldRef callchain;       // u64[nr] (without nr)
+  DataFieldRef raw;             // RAW payload (tracepoint data, common_type first)
+  DataFieldRef branch_stack;    // {from, to, flags}[nr]
+  DataFieldRef regs_user_abi;   // u64 PERF_SAMPLE_REGS_ABI_*
+  DataFieldRef regs_user;       // u64[popcount(mask)], absent when abi == NONE
+  DataFieldRef stack_user;      // the dyn_size valid bytes of the stack copy
+  DataFieldRef weight;          // u64 (WEIGHT or WEIGHT_STRUCT)
+  DataFieldRef data_src;        // u64
+  DataFieldRef transaction;     // u64
+  DataFieldRef regs_intr;       // u64[popcount(mask)]
+  DataFieldRef phys_addr;       // u64
+  DataFieldRef cgroup;          // u64
+  DataFieldRef data_page_size;  // u64
+  DataFieldRef code_page_size;  // u64
+  DataFieldRef aux;             // AUX sample bytes
 };
 
 // The built-in events for kernel records. Field names follow the kernel's
@@ -94,10 +94,10 @@ struct PerfCpuCounters {
 struct PerfParseStats {
   std::uint64_t records = 0;
   std::uint64_t samples = 0;
-  std::uint64_t malformed = 0;       // sizes or fields that do not add up
-  std::uint64_t unknown_id = 0;      // a sample whose id we never opened
-  std::uint64_t unhandled = 0;       // record types without an Event (aux, bpf...)
-  std::uint64_t out_of_order = 0;    // emitted with a time below an earlier record's
+  std::uint64_t malformed = 0;     // sizes or fields that do not add up
+  std::uint64_t unknown_id = 0;    // a sample whose id we never opened
+  std::uint64_t unhandled = 0;     // record types without an Event (aux, bpf...)
+  std::uint64_t out_of_order = 0;  // emitted with a time below an earlier record's
 };
 
 class PerfRecordParser {
@@ -112,8 +112,7 @@ class PerfRecordParser {
   // Records with this id use `layout`; SAMPLE records go to `sample_event`
   // (with RAW as event_data when `raw_payload`). `sample_event` may be null
   // (e.g. the dummy leader, which never samples).
-  void add_id(std::uint64_t id, const SampleLayout* layout, Event* sample_event,
-              bool raw_payload);
+  void add_id(std::uint64_t id, const SampleLayout* layout, Event* sample_event, bool raw_payload);
   // Layout for records without a known id (synthesized records, files with
   // one attribute).
   void set_default_layout(const SampleLayout* layout) { default_layout_ = layout; }

@@ -120,23 +120,28 @@ TEST(PerfRecordParser, Mmap2BothFormsDecode) {
   });
   for (int form = 0; form < 2; ++form) {
     PayloadBuilder body;
-    body.put<std::uint32_t>(9).put<std::uint32_t>(9).put<std::uint64_t>(0x400000)
-        .put<std::uint64_t>(0x1000).put<std::uint64_t>(0);
+    body.put<std::uint32_t>(9)
+        .put<std::uint32_t>(9)
+        .put<std::uint64_t>(0x400000)
+        .put<std::uint64_t>(0x1000)
+        .put<std::uint64_t>(0);
     if (form == 0) {
-      body.put<std::uint32_t>(8).put<std::uint32_t>(1).put<std::uint64_t>(1234).put<std::uint64_t>(0);
+      body.put<std::uint32_t>(8).put<std::uint32_t>(1).put<std::uint64_t>(1234).put<std::uint64_t>(
+          0);
     } else {
       body.put<std::uint8_t>(4).put<std::uint8_t>(0).put<std::uint16_t>(0);
-      body.put<std::uint8_t>('a').put<std::uint8_t>('b').put<std::uint8_t>('c').put<std::uint8_t>('d');
+      body.put<std::uint8_t>('a').put<std::uint8_t>('b').put<std::uint8_t>('c').put<std::uint8_t>(
+          'd');
       body.pad_to(body.size() + 16);
     }
     body.put<std::uint32_t>(5).put<std::uint32_t>(2);
     std::vector<std::uint8_t> b = body.bytes();
     auto name = padded_text(form == 0 ? "/usr/lib/libc.so.6" : "/bin/my prog (deleted)");
     b.insert(b.end(), name.begin(), name.end());
-    auto rec = kernel_record(PERF_RECORD_MMAP2,
-                             form == 0 ? PERF_RECORD_MISC_USER
-                                       : PERF_RECORD_MISC_USER | PERF_RECORD_MISC_MMAP_BUILD_ID,
-                             b, 9, 10, 0, 7);
+    auto rec = kernel_record(
+        PERF_RECORD_MMAP2,
+        form == 0 ? PERF_RECORD_MISC_USER : PERF_RECORD_MISC_USER | PERF_RECORD_MISC_MMAP_BUILD_ID,
+        b, 9, 10, 0, 7);
     parser.parse(ByteSpan(rec), 0);
   }
   ASSERT_EQ(names.size(), 2u);
@@ -152,9 +157,9 @@ TEST(PerfRecordParser, EveryRecordTypeHasAnEventAndCountsLoss) {
   parser.add_id(1, layout, nullptr, false);
   std::vector<std::string> seen;
   PerfKernelEvents& k = parser.kernel_events();
-  for (Event* e : {&k.mmap, &k.mmap2, &k.comm, &k.exit, &k.fork, &k.lost, &k.lost_samples,
-                   &k.throttle, &k.unthrottle, &k.switch_task, &k.switch_cpu_wide, &k.ksymbol,
-                   &k.namespaces, &k.cgroup}) {
+  for (Event* e :
+       {&k.mmap, &k.mmap2, &k.comm, &k.exit, &k.fork, &k.lost, &k.lost_samples, &k.throttle,
+        &k.unthrottle, &k.switch_task, &k.switch_cpu_wide, &k.ksymbol, &k.namespaces, &k.cgroup}) {
     e->add_callback([&seen, e](const EventData&) -> Status {
       seen.push_back(e->name());
       return ok_status();
@@ -200,43 +205,45 @@ FullSample full_sample(std::uint64_t id) {
                          PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR | PERF_SAMPLE_ID |
                          PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |
                          PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_RAW |
-                         PERF_SAMPLE_BRANCH_STACK | PERF_SAMPLE_REGS_USER |
-                         PERF_SAMPLE_STACK_USER | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC |
-                         PERF_SAMPLE_TRANSACTION | PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_CGROUP;
+                         PERF_SAMPLE_BRANCH_STACK | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER |
+                         PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_TRANSACTION |
+                         PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_CGROUP;
   s.layout.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED;
   s.layout.regs_user_mask = 0b111;
   s.layout.sample_id_all = true;
   s.layout.finish();
   PayloadBuilder b;
-  b.put<std::uint32_t>(PERF_RECORD_SAMPLE).put<std::uint16_t>(PERF_RECORD_MISC_USER).put<std::uint16_t>(0);
-  b.put<std::uint64_t>(id);                                  // IDENTIFIER
-  b.put<std::uint64_t>(0x401000);                            // IP
-  b.put<std::uint32_t>(300).put<std::uint32_t>(301);         // TID
-  b.put<std::uint64_t>(777);                                 // TIME
-  b.put<std::uint64_t>(0xdead);                              // ADDR
-  b.put<std::uint64_t>(id);                                  // ID
-  b.put<std::uint64_t>(id);                                  // STREAM_ID
-  b.put<std::uint32_t>(1).put<std::uint32_t>(0);             // CPU
-  b.put<std::uint64_t>(250000);                              // PERIOD
-  b.put<std::uint64_t>(2).put<std::uint64_t>(99);            // READ: nr, time_enabled
-  b.put<std::uint64_t>(10).put<std::uint64_t>(1);            //   value, id
+  b.put<std::uint32_t>(PERF_RECORD_SAMPLE)
+      .put<std::uint16_t>(PERF_RECORD_MISC_USER)
+      .put<std::uint16_t>(0);
+  b.put<std::uint64_t>(id);                           // IDENTIFIER
+  b.put<std::uint64_t>(0x401000);                     // IP
+  b.put<std::uint32_t>(300).put<std::uint32_t>(301);  // TID
+  b.put<std::uint64_t>(777);                          // TIME
+  b.put<std::uint64_t>(0xdead);                       // ADDR
+  b.put<std::uint64_t>(id);                           // ID
+  b.put<std::uint64_t>(id);                           // STREAM_ID
+  b.put<std::uint32_t>(1).put<std::uint32_t>(0);      // CPU
+  b.put<std::uint64_t>(250000);                       // PERIOD
+  b.put<std::uint64_t>(2).put<std::uint64_t>(99);     // READ: nr, time_enabled
+  b.put<std::uint64_t>(10).put<std::uint64_t>(1);     //   value, id
   b.put<std::uint64_t>(20).put<std::uint64_t>(2);
-  b.put<std::uint64_t>(3);                                   // CALLCHAIN nr
+  b.put<std::uint64_t>(3);  // CALLCHAIN nr
   b.put<std::uint64_t>(PERF_CONTEXT_USER).put<std::uint64_t>(0x401000).put<std::uint64_t>(0x402000);
-  b.put<std::uint32_t>(12);                                  // RAW size
+  b.put<std::uint32_t>(12);  // RAW size
   b.put<std::uint16_t>(321).put<std::uint16_t>(0).put<std::uint32_t>(0xabcd).put<std::uint32_t>(0);
-  b.put<std::uint64_t>(1);                                   // BRANCH nr
+  b.put<std::uint64_t>(1);  // BRANCH nr
   b.put<std::uint64_t>(1).put<std::uint64_t>(2).put<std::uint64_t>(3);
-  b.put<std::uint64_t>(PERF_SAMPLE_REGS_ABI_64);             // REGS_USER
+  b.put<std::uint64_t>(PERF_SAMPLE_REGS_ABI_64);  // REGS_USER
   b.put<std::uint64_t>(11).put<std::uint64_t>(12).put<std::uint64_t>(13);
-  b.put<std::uint64_t>(16);                                  // STACK_USER size
+  b.put<std::uint64_t>(16);  // STACK_USER size
   for (int i = 0; i < 16; ++i) b.put<std::uint8_t>(static_cast<std::uint8_t>(i));
-  b.put<std::uint64_t>(8);                                   // dyn_size
-  b.put<std::uint64_t>(55);                                  // WEIGHT
-  b.put<std::uint64_t>(66);                                  // DATA_SRC
-  b.put<std::uint64_t>(77);                                  // TRANSACTION
-  b.put<std::uint64_t>(88);                                  // PHYS_ADDR
-  b.put<std::uint64_t>(99);                                  // CGROUP
+  b.put<std::uint64_t>(8);   // dyn_size
+  b.put<std::uint64_t>(55);  // WEIGHT
+  b.put<std::uint64_t>(66);  // DATA_SRC
+  b.put<std::uint64_t>(77);  // TRANSACTION
+  b.put<std::uint64_t>(88);  // PHYS_ADDR
+  b.put<std::uint64_t>(99);  // CGROUP
   s.bytes = b.bytes();
   fix_size(s.bytes);
   return s;
@@ -289,7 +296,9 @@ TEST(PerfRecordParser, RawPayloadIsEventDataForTracepoints) {
   FullSample s = full_sample(9);
   const SampleLayout* layout = parser.add_layout(s.layout);
   Event tp(321, "sched:fake");
-  ASSERT_TRUE(tp.format().add_field(EventField::create("common_type", "unsigned short", 0, 2).value()).ok());
+  ASSERT_TRUE(tp.format()
+                  .add_field(EventField::create("common_type", "unsigned short", 0, 2).value())
+                  .ok());
   ASSERT_TRUE(tp.format().add_field(EventField::create("value", "u32", 4, 4).value()).ok());
   parser.add_id(9, layout, &tp, true);
   std::uint32_t value = 0;
@@ -378,7 +387,8 @@ TEST(PerfRing, CuttingTheStackKeepsTheRestOfTheSample) {
   Event event(1, "sample");
   bool ok = false;
   event.add_callback([&](const EventData& d) -> Status {
-    ok = !parser.refs().stack_user.present() && parser.refs().weight.get_u64(d.full_data).value() == 55u &&
+    ok = !parser.refs().stack_user.present() &&
+         parser.refs().weight.get_u64(d.full_data).value() == 55u &&
          parser.refs().cgroup.get_u64(d.full_data).value() == 99u;
     return ok_status();
   });

@@ -40,7 +40,8 @@ std::optional<StackSection> find_stack_section(ByteSpan s, const SampleLayout& l
     if (rf & PERF_FORMAT_GROUP) {
       auto nr = u64(off);
       if (!nr || *nr > size / 8) return std::nullopt;
-      off += 8 + head + *nr * (8 + ((rf & PERF_FORMAT_ID) ? 8 : 0) + ((rf & PERF_FORMAT_LOST) ? 8 : 0));
+      off += 8 + head +
+             *nr * (8 + ((rf & PERF_FORMAT_ID) ? 8 : 0) + ((rf & PERF_FORMAT_LOST) ? 8 : 0));
     } else {
       off += 8 + head + ((rf & PERF_FORMAT_ID) ? 8 : 0) + ((rf & PERF_FORMAT_LOST) ? 8 : 0);
     }
@@ -96,8 +97,9 @@ Result<PerfRing> PerfRing::map(int fd, std::size_t data_bytes, std::uint32_t cpu
     Status s = errno_status(err, "mapping a " + std::to_string(data) + "-byte perf ring for cpu " +
                                      std::to_string(cpu));
     if (err == EPERM || err == ENOMEM) {
-      return error(s.code(), s.message() + " (locked-memory limit: see "
-                                           "/proc/sys/kernel/perf_event_mlock_kb and `ulimit -l`)");
+      return error(s.code(), s.message() +
+                                 " (locked-memory limit: see "
+                                 "/proc/sys/kernel/perf_event_mlock_kb and `ulimit -l`)");
     }
     return s;
   }

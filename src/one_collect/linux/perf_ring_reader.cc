@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,8 +77,8 @@ Status RingReaderThread::start() {
     ev.events = EPOLLIN;
     ev.data.u64 = i;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, rings_[i].fd(), &ev) != 0) {
-      return errno_status(errno, "epoll_ctl(perf ring of cpu " +
-                                     std::to_string(rings_[i].cpu()) + ")");
+      return errno_status(errno,
+                          "epoll_ctl(perf ring of cpu " + std::to_string(rings_[i].cpu()) + ")");
     }
   }
   thread_ = std::thread([this] { run(); });

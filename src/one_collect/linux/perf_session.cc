@@ -94,7 +94,6 @@ RingBufSessionBuilder& RingBufSessionBuilder::with_event(PerfEventSpec spec, Eve
   return *this;
 }
 
-
 Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
   int kinds = (!pids_.empty() ? 1 : 0) + (!command_.empty() ? 1 : 0) + (!cgroup_.empty() ? 1 : 0);
   if (kinds > 1) {
@@ -102,9 +101,9 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
                  "a session targets pids, a command or a cgroup, not several of these");
   }
   if (stacks_.user_stack_bytes > kMaxUserStackBytes) {
-    return error(ErrorCode::kInvalidArgument,
-                 "user stack copy of " + std::to_string(stacks_.user_stack_bytes) +
-                     " bytes is over the kernel's maximum of 65528");
+    return error(ErrorCode::kInvalidArgument, "user stack copy of " +
+                                                  std::to_string(stacks_.user_stack_bytes) +
+                                                  " bytes is over the kernel's maximum of 65528");
   }
   std::unique_ptr<PerfSession> s(new PerfSession());
   s->options_ = options_;
@@ -125,7 +124,8 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
   if (!pids_.empty()) {
     for (pid_t pid : pids_) {
       auto tids = list_threads(pid);
-      if (!tids.ok()) return std::move(tids).status().with_context("target pid " + std::to_string(pid));
+      if (!tids.ok())
+        return std::move(tids).status().with_context("target pid " + std::to_string(pid));
       for (int tid : *tids) s->targets_.push_back({tid, 0, true, false});
     }
   } else if (!cgroup_.empty()) {
@@ -164,18 +164,17 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
 
   OC_RETURN_IF_ERROR(s->open_leaders(kernel_));
   if (cpu_sampling_) {
-    OC_ASSIGN_OR_RETURN(s->cpu_profile_,
-                        s->open_event(*cpu_sampling_,
-                                      std::make_unique<Event>(1, cpu_sampling_->name)));
+    OC_ASSIGN_OR_RETURN(
+        s->cpu_profile_,
+        s->open_event(*cpu_sampling_, std::make_unique<Event>(1, cpu_sampling_->name)));
   }
   if (cswitch_sampling_) {
-    OC_ASSIGN_OR_RETURN(s->cswitch_profile_,
-                        s->open_event(context_switch_spec(),
-                                      std::make_unique<Event>(2, "context-switches")));
+    OC_ASSIGN_OR_RETURN(
+        s->cswitch_profile_,
+        s->open_event(context_switch_spec(), std::make_unique<Event>(2, "context-switches")));
   }
   for (auto& [spec, event] : events_) {
-    OC_RETURN_IF_ERROR(
-        s->open_event(spec, std::make_unique<Event>(std::move(event))).status());
+    OC_RETURN_IF_ERROR(s->open_event(spec, std::make_unique<Event>(std::move(event))).status());
   }
   events_.clear();
 
@@ -186,8 +185,8 @@ Result<std::unique_ptr<PerfSession>> RingBufSessionBuilder::build() {
   ro.buffer_bytes = options_.user_buffer_bytes;
   ro.round_timeout_ms = options_.round_timeout_ms;
   ro.realtime_priority = options_.reader_realtime_priority;
-  s->reader_ = std::make_unique<RingReaderThread>(std::move(s->pending_rings_),
-                                                  s->shared_layouts_, ro);
+  s->reader_ =
+      std::make_unique<RingReaderThread>(std::move(s->pending_rings_), s->shared_layouts_, ro);
   OC_RETURN_IF_ERROR(s->reader_->start());
   return s;
 }
@@ -285,11 +284,12 @@ Status PerfSession::open_leaders(const std::optional<KernelRecordOptions>& kerne
                                                       static_cast<std::uint32_t>(cpus_[i])));
         pending_rings_.push_back(std::move(r));
       } else if (::ioctl(*fd, PERF_EVENT_IOC_SET_OUTPUT, leader_fds_[i]) != 0) {
-        return errno_status(errno, "redirecting kernel records to the ring of cpu " +
-                                       std::to_string(cpus_[i]));
+        return errno_status(
+            errno, "redirecting kernel records to the ring of cpu " + std::to_string(cpus_[i]));
       }
       std::uint64_t id = 0;
-      if (::ioctl(*fd, PERF_EVENT_IOC_ID, &id) != 0) return errno_status(errno, "PERF_EVENT_IOC_ID");
+      if (::ioctl(*fd, PERF_EVENT_IOC_ID, &id) != 0)
+        return errno_status(errno, "PERF_EVENT_IOC_ID");
       parser_.add_id(id, layout, nullptr, false);
       shared_layouts_.add(id, *layout);
     }
@@ -413,9 +413,9 @@ Result<Event*> PerfSession::add_tracepoint(std::string_view system_and_name) {
                  "tracepoint '" + std::string(system_and_name) + "' is not 'system:name'");
   }
   OC_ASSIGN_OR_RETURN(Tracefs tracefs, Tracefs::open());
-  OC_ASSIGN_OR_RETURN(TracepointFormat tp,
-                      tracefs.load_tracepoint(system_and_name.substr(0, sep),
-                                              system_and_name.substr(sep + 1)));
+  OC_ASSIGN_OR_RETURN(
+      TracepointFormat tp,
+      tracefs.load_tracepoint(system_and_name.substr(0, sep), system_and_name.substr(sep + 1)));
   return add_tracepoint(tp);
 }
 

@@ -122,8 +122,8 @@ Status PerfSession::capture_environment() {
       w.put<std::uint32_t>(m.dev_minor);
       w.put<std::uint64_t>(m.inode);
       w.put<std::uint64_t>(0);  // ino_generation
-      std::uint32_t prot = (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) |
-                           (m.exec ? PROT_EXEC : 0);
+      std::uint32_t prot =
+          (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) | (m.exec ? PROT_EXEC : 0);
       w.put<std::uint32_t>(prot);
       w.put<std::uint32_t>(m.shared ? MAP_SHARED : MAP_PRIVATE);
       w.put_string(m.kind == MapKind::kVdso ? std::string_view("[vdso]")

@@ -4,8 +4,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +38,8 @@ std::uint64_t symbol_file_offset(const std::string& path, const std::string& sym
   std::memcpy(&eh, f.data(), sizeof(eh));
   auto shdr = [&](int i) {
     Elf64_Shdr sh;
-    std::memcpy(&sh, f.data() + eh.e_shoff + static_cast<std::size_t>(i) * eh.e_shentsize, sizeof(sh));
+    std::memcpy(&sh, f.data() + eh.e_shoff + static_cast<std::size_t>(i) * eh.e_shentsize,
+                sizeof(sh));
     return sh;
   };
   std::uint64_t vaddr = 0;
@@ -57,7 +58,8 @@ std::uint64_t symbol_file_offset(const std::string& path, const std::string& sym
   }
   for (int i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
-    std::memcpy(&ph, f.data() + eh.e_phoff + static_cast<std::size_t>(i) * eh.e_phentsize, sizeof(ph));
+    std::memcpy(&ph, f.data() + eh.e_phoff + static_cast<std::size_t>(i) * eh.e_phentsize,
+                sizeof(ph));
     if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz) {
       return vaddr - ph.p_vaddr + ph.p_offset;
     }
@@ -128,8 +130,9 @@ TEST(PerfSessionLive, TracepointsDecodeSchedSwitchAndExecFilename) {
   auto filename = e->format().get_field_ref("filename").value();
   auto exec_pid = e->format().get_field_ref("pid").value();
   e->add_callback([&](const EventData& d) -> Status {
-    execs.emplace_back(std::string(d.format.get_str(filename, d.event_data).value_or("?")),
-                       static_cast<std::uint32_t>(d.format.get_signed(exec_pid, d.event_data).value_or(0)));
+    execs.emplace_back(
+        std::string(d.format.get_str(filename, d.event_data).value_or("?")),
+        static_cast<std::uint32_t>(d.format.get_signed(exec_pid, d.event_data).value_or(0)));
     return ok_status();
   });
   std::set<std::string> switched_out_comms_of_child;
@@ -152,7 +155,8 @@ TEST(PerfSessionLive, TracepointsDecodeSchedSwitchAndExecFilename) {
   ::waitpid(child, &status, 0);
   ASSERT_TRUE(s.stop().ok());
   bool found = false;
-  for (auto& [file, pid] : execs) found |= (file == "/bin/sleep" && pid == static_cast<std::uint32_t>(child));
+  for (auto& [file, pid] : execs)
+    found |= (file == "/bin/sleep" && pid == static_cast<std::uint32_t>(child));
   EXPECT_TRUE(found) << "no sched_process_exec of /bin/sleep by " << child;
   EXPECT_TRUE(switched_out_comms_of_child.count("sleep") == 1)
       << "no sched_switch away from the sleeping child";
@@ -526,8 +530,12 @@ TEST(PerfSessionBuilder, RejectsBadArguments) {
   big.user_stack_bytes = 70000;
   EXPECT_EQ(RingBufSessionBuilder().with_stacks(big).build().status().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(RingBufSessionBuilder().with_target_pid(1).with_cgroup("/sys/fs/cgroup").build()
-                .status().code(),
+  EXPECT_EQ(RingBufSessionBuilder()
+                .with_target_pid(1)
+                .with_cgroup("/sys/fs/cgroup")
+                .build()
+                .status()
+                .code(),
             ErrorCode::kInvalidArgument);
   EXPECT_FALSE(RingBufSessionBuilder().with_cgroup("/no/such/cgroup").build().ok());
 }

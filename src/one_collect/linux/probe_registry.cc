@@ -188,8 +188,8 @@ Result<std::uint64_t> resolve_symbol_file_offset(const std::string& binary,
     }
   }
   return error(ErrorCode::kMalformed, "function '" + std::string(symbol) + "' at " +
-                                          hex(found->st_value) + " lies in no loadable segment of " +
-                                          binary);
+                                          hex(found->st_value) +
+                                          " lies in no loadable segment of " + binary);
 }
 
 void remove_registered_probes_signal_safe() {
@@ -347,7 +347,8 @@ Result<TracepointFormat> ProbeRegistry::add_uprobe(const UprobeSpec& spec) {
   if (!spec.event_name.empty()) {
     if (!is_identifier(spec.event_name)) {
       return error(ErrorCode::kInvalidArgument,
-                   "probe event name '" + spec.event_name + "' is not an identifier of at most 63 characters");
+                   "probe event name '" + spec.event_name +
+                       "' is not an identifier of at most 63 characters");
     }
     event = spec.event_name;
   } else {

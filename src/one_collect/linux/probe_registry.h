@@ -32,12 +32,13 @@
 namespace one_collect {
 
 struct UprobeSpec {
-  std::string binary;                  // absolute path of the ELF file (no spaces)
-  std::string symbol;                  // function name, resolved through the ELF symbol table
-  std::optional<std::uint64_t> offset; // or a file offset (used when set; added to symbol's if both)
-  bool is_return = false;              // uretprobe
-  std::string fetch_args;              // optional, e.g. "size=%di:u64"
-  std::string event_name;              // optional; default derived from the symbol
+  std::string binary;  // absolute path of the ELF file (no spaces)
+  std::string symbol;  // function name, resolved through the ELF symbol table
+  std::optional<std::uint64_t>
+      offset;              // or a file offset (used when set; added to symbol's if both)
+  bool is_return = false;  // uretprobe
+  std::string fetch_args;  // optional, e.g. "size=%di:u64"
+  std::string event_name;  // optional; default derived from the symbol
 };
 
 struct KprobeSpec {
@@ -55,7 +56,8 @@ inline constexpr std::string_view kProbeGroupPrefix = "one_collect_";
 // File offset of the function `symbol` in the ELF file `binary` (from
 // .symtab, else .dynsym): the symbol's address translated through the PT_LOAD
 // segment that contains it. This is what uprobe_events wants.
-Result<std::uint64_t> resolve_symbol_file_offset(const std::string& binary, std::string_view symbol);
+Result<std::uint64_t> resolve_symbol_file_offset(const std::string& binary,
+                                                 std::string_view symbol);
 
 // Removes probes of our prefix whose owning pid no longer runs, from
 // uprobe_events (and kprobe_events when present). Returns the removed
@@ -107,7 +109,7 @@ class ProbeRegistry {
   struct Entry {
     std::string control_file;  // "uprobe_events" or "kprobe_events"
     std::string event;
-    int signal_slot;           // index in the signal-safe table, or -1
+    int signal_slot;  // index in the signal-safe table, or -1
   };
   std::vector<Entry> entries_;
   std::vector<std::string> registered_;

@@ -139,8 +139,8 @@ TEST_F(FakeTracefs, WritesDefinitionAndRemovalCommands) {
     auto reg = ProbeRegistry::create(*t);
     ASSERT_TRUE(reg.ok()) << reg.status().to_string();
     EXPECT_EQ(reg->group(), group);
-    auto p = reg->add_uprobe(UprobeSpec{target, "oc_uprobe_target_fn", std::nullopt, false,
-                                        "arg=%di:s32", "myprobe"});
+    auto p = reg->add_uprobe(
+        UprobeSpec{target, "oc_uprobe_target_fn", std::nullopt, false, "arg=%di:s32", "myprobe"});
     ASSERT_TRUE(p.ok()) << p.status().to_string();
     EXPECT_EQ(p->id, 4242u);
     EXPECT_EQ(p->system, group);
@@ -156,11 +156,9 @@ TEST_F(FakeTracefs, WritesDefinitionAndRemovalCommands) {
     EXPECT_EQ(moved.registered().size(), 2u);
   }
   std::string expected = "p:" + group + "/myprobe " + target + ":" + off + " arg=%di:s32\n" +
-                         "r:" + group + "/myret " + target + ":" + off + "\n" +
-                         "p:" + group + "/noformat " + target + ":0x10\n" +
-                         "-:" + group + "/noformat\n" +
-                         "-:" + group + "/myprobe\n" +
-                         "-:" + group + "/myret\n";
+                         "r:" + group + "/myret " + target + ":" + off + "\n" + "p:" + group +
+                         "/noformat " + target + ":0x10\n" + "-:" + group + "/noformat\n" +
+                         "-:" + group + "/myprobe\n" + "-:" + group + "/myret\n";
   EXPECT_EQ(slurp((dir_ / "uprobe_events").string()), expected);
 }
 
@@ -249,11 +247,11 @@ TEST(ProbeRegistryLive, UprobeAndUretprobeFireOncePerCallAndAreRemoved) {
   {
     auto reg = ProbeRegistry::create(*t);
     ASSERT_TRUE(reg.ok()) << reg.status().to_string();
-    auto entry = reg->add_uprobe(
-        UprobeSpec{OC_UPROBE_TARGET, "oc_uprobe_target_fn", std::nullopt, false, "arg=%di:s32", ""});
+    auto entry = reg->add_uprobe(UprobeSpec{OC_UPROBE_TARGET, "oc_uprobe_target_fn", std::nullopt,
+                                            false, "arg=%di:s32", ""});
     ASSERT_TRUE(entry.ok()) << entry.status().to_string();
-    auto ret = reg->add_uprobe(
-        UprobeSpec{OC_UPROBE_TARGET, "oc_uprobe_target_fn", std::nullopt, true, "ret=$retval:s32", ""});
+    auto ret = reg->add_uprobe(UprobeSpec{OC_UPROBE_TARGET, "oc_uprobe_target_fn", std::nullopt,
+                                          true, "ret=$retval:s32", ""});
     ASSERT_TRUE(ret.ok()) << ret.status().to_string();
     entry_name = entry->name;
     return_name = ret->name;

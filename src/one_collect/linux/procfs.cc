@@ -112,8 +112,8 @@ Result<std::string> read_comm(int pid) {
 
 Result<MapEntry> parse_maps_line(std::string_view line) {
   auto bad = [&](std::string_view what) {
-    return error(ErrorCode::kMalformed, std::string(what) + " in maps line '" +
-                                            std::string(line.substr(0, 120)) + "'");
+    return error(ErrorCode::kMalformed,
+                 std::string(what) + " in maps line '" + std::string(line.substr(0, 120)) + "'");
   };
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   MapEntry m;
@@ -197,7 +197,8 @@ MapsParse parse_maps(std::string_view text) {
     if (entry.ok()) {
       out.entries.push_back(std::move(entry).value());
     } else {
-      out.errors.push_back(std::move(entry).status().with_context("line " + std::to_string(line_no)));
+      out.errors.push_back(
+          std::move(entry).status().with_context("line " + std::to_string(line_no)));
     }
   }
   return out;
@@ -249,13 +250,13 @@ Result<NamespaceId> parse_namespace_link(std::string_view link) {
   auto colon = link.find(":[");
   if (colon == std::string_view::npos || colon == 0 || link.size() < colon + 4 ||
       link.back() != ']') {
-    return error(ErrorCode::kMalformed, "namespace link '" + std::string(link) +
-                                            "' is not 'type:[inode]'");
+    return error(ErrorCode::kMalformed,
+                 "namespace link '" + std::string(link) + "' is not 'type:[inode]'");
   }
   auto inode = parse_decimal<std::uint64_t>(link.substr(colon + 2, link.size() - colon - 3));
   if (!inode) {
-    return error(ErrorCode::kMalformed, "namespace link '" + std::string(link) +
-                                            "' has a bad inode");
+    return error(ErrorCode::kMalformed,
+                 "namespace link '" + std::string(link) + "' has a bad inode");
   }
   return NamespaceId{std::string(link.substr(0, colon)), *inode};
 }

@@ -32,13 +32,13 @@ Result<std::vector<std::string>> read_cmdline(int pid);
 std::vector<std::string> split_cmdline(std::string_view raw);
 
 enum class MapKind : std::uint8_t {
-  kFile,       // backed by a file path
-  kAnonymous,  // no path
-  kHeap,       // [heap]
-  kStack,      // [stack] (and the old [stack:TID])
-  kVdso,       // [vdso]
-  kVvar,       // [vvar], [vvar_vclock]
-  kVsyscall,   // [vsyscall]
+  kFile,          // backed by a file path
+  kAnonymous,     // no path
+  kHeap,          // [heap]
+  kStack,         // [stack] (and the old [stack:TID])
+  kVdso,          // [vdso]
+  kVvar,          // [vvar], [vvar_vclock]
+  kVsyscall,      // [vsyscall]
   kOtherSpecial,  // any other "[...]" name ([uprobes], [anon:name], ...)
 };
 

@@ -40,8 +40,8 @@ TEST(ParseMapsLine, FileMapping) {
 }
 
 TEST(ParseMapsLine, PathWithSpacesAndDeletedSuffix) {
-  auto m = parse_maps_line(
-      "00400000-00401000 rw-s 00000000 08:02 42   /tmp/my dir/a  b.bin (deleted)");
+  auto m =
+      parse_maps_line("00400000-00401000 rw-s 00000000 08:02 42   /tmp/my dir/a  b.bin (deleted)");
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   EXPECT_EQ(m->path, "/tmp/my dir/a  b.bin");
   EXPECT_TRUE(m->deleted);
@@ -106,12 +106,11 @@ TEST(ParseMaps, MalformedLinesAreReportedOthersKept) {
   EXPECT_EQ(parsed.entries[0].path, "/bin/a");
   EXPECT_EQ(parsed.entries[1].start, 0x600000u);
   ASSERT_EQ(parsed.errors.size(), 9u);
-  const char* expected[] = {"line 2: ",  "line 3: ", "line 4: ", "line 5: ", "line 6: ",
-                            "line 7: ",  "line 8: ", "line 9: ", "line 10: "};
+  const char* expected[] = {"line 2: ", "line 3: ", "line 4: ", "line 5: ", "line 6: ",
+                            "line 7: ", "line 8: ", "line 9: ", "line 10: "};
   for (std::size_t i = 0; i < parsed.errors.size(); ++i) {
     EXPECT_EQ(parsed.errors[i].code(), ErrorCode::kMalformed);
-    EXPECT_TRUE(parsed.errors[i].message().starts_with(expected[i]))
-        << parsed.errors[i].message();
+    EXPECT_TRUE(parsed.errors[i].message().starts_with(expected[i])) << parsed.errors[i].message();
   }
   EXPECT_NE(parsed.errors[2].message().find("range end before start"), std::string::npos);
   EXPECT_NE(parsed.errors[7].message().find("bad inode"), std::string::npos);

@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <dirent.h>
 #include <optional>
 
 #include "one_collect/core/errno_status.h"
@@ -23,9 +23,7 @@ namespace {
 constexpr std::string_view kDefaultMount = "/sys/kernel/tracing";
 constexpr std::string_view kDebugfsMount = "/sys/kernel/debug/tracing";
 
-bool is_ident_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 bool is_dir(const std::string& path) {
   struct stat st {};
@@ -40,8 +38,8 @@ bool looks_like_tracefs(const std::string& dir) { return is_dir(dir + "/events")
 std::string unescape_mount_path(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && s.size() - i >= 4 && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
-        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+    if (s[i] == '\\' && s.size() - i >= 4 && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+        s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
       out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
       i += 3;
     } else {
@@ -218,11 +216,13 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
         std::string_view value = trim(parts[i].substr(colon + 1));
         if (key == "offset" || key == "size") {
           auto n = parse_decimal<std::uint32_t>(value);
-          if (!n) return bad(line_no, std::string(key) + " '" + std::string(value) + "' is not a number");
+          if (!n)
+            return bad(line_no, std::string(key) + " '" + std::string(value) + "' is not a number");
           (key == "offset" ? offset : size) = *n;
         } else if (key == "signed") {
           auto n = parse_decimal<unsigned>(value);
-          if (!n || *n > 1) return bad(line_no, "signed '" + std::string(value) + "' is not 0 or 1");
+          if (!n || *n > 1)
+            return bad(line_no, "signed '" + std::string(value) + "' is not 0 or 1");
           is_signed = *n == 1;
         }
         // Unknown attributes are ignored: newer kernels may add some.
@@ -241,8 +241,8 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
       const bool flexible = *size == 0 && type_name.ends_with("[]") &&
                             !type_name.starts_with("__data_loc") &&
                             !type_name.starts_with("__rel_loc");
-      auto field = EventField::create(field_name, type_name, *offset, *size,
-                                      is_signed.value_or(false));
+      auto field =
+          EventField::create(field_name, type_name, *offset, *size, is_signed.value_or(false));
       if (!field.ok() && flexible) {
         std::string one = type_name.substr(0, type_name.size() - 2) + "[1]";
         auto probe = EventField::create(field_name, one, *offset, 0, is_signed.value_or(false));
@@ -270,7 +270,8 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
     }
     if (line.starts_with("ID:")) {
       auto id = parse_decimal<std::uint32_t>(trim(line.substr(3)));
-      if (!id) return bad(line_no, "ID '" + std::string(trim(line.substr(3))) + "' is not a number");
+      if (!id)
+        return bad(line_no, "ID '" + std::string(trim(line.substr(3))) + "' is not a number");
       tp.id = *id;
       saw_id = true;
       continue;
@@ -278,8 +279,10 @@ Result<TracepointFormat> parse_tracepoint_format(std::string_view text, std::str
     if (line.starts_with("name:")) continue;
     return bad(line_no, "unexpected line '" + std::string(line.substr(0, 80)) + "'");
   }
-  if (!saw_format) return error(ErrorCode::kMalformed, "tracepoint format " + where + ": no 'format:' section");
-  if (tp.format.empty()) return error(ErrorCode::kMalformed, "tracepoint format " + where + ": no fields");
+  if (!saw_format)
+    return error(ErrorCode::kMalformed, "tracepoint format " + where + ": no 'format:' section");
+  if (tp.format.empty())
+    return error(ErrorCode::kMalformed, "tracepoint format " + where + ": no fields");
   (void)saw_id;
   return tp;
 }

@@ -55,7 +55,8 @@ TEST(SplitFieldDeclaration, CDeclarations) {
 }
 
 TEST(SplitFieldDeclaration, RejectsBrokenDeclarations) {
-  for (std::string_view bad : {"", "   ", "name", "char [16]", "char comm16]", "int 5x", "char *"}) {
+  for (std::string_view bad :
+       {"", "   ", "name", "char [16]", "char comm16]", "int 5x", "char *"}) {
     auto r = split_field_declaration(bad);
     EXPECT_FALSE(r.ok()) << "'" << bad << "' should not split";
     if (!r.ok()) {
@@ -310,7 +311,8 @@ TEST(TracefsLive, EveryFormatFileOnThisMachineParses) {
   std::string report;
   for (const auto& f : failures) report += f + "\n";
   EXPECT_TRUE(failures.empty()) << failures.size() << " of " << events->size()
-                                << " format files failed:\n" << report;
+                                << " format files failed:\n"
+                                << report;
   EXPECT_GT(fields, events->size() * 4);  // every tracepoint has 4 common fields
 }
 

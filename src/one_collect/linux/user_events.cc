@@ -33,8 +33,8 @@ static_assert(kDiagIocsReg == _IOWR('*', 0, UserReg*));
 static_assert(kDiagIocsDel == _IOW('*', 1, char*));
 static_assert(kDiagIocsUnreg == _IOW('*', 2, UserUnreg*));
 
-UserReg make_reg(const char* name_args, const std::uint32_t* enable_word,
-                 std::uint8_t enable_bit, std::uint16_t flags) {
+UserReg make_reg(const char* name_args, const std::uint32_t* enable_word, std::uint8_t enable_bit,
+                 std::uint16_t flags) {
   UserReg reg{};
   reg.size = sizeof(UserReg);
   reg.enable_bit = enable_bit;
@@ -76,7 +76,8 @@ Result<UserEvents> UserEvents::open(const Tracefs& tracefs) {
   if (!tracefs.exists("user_events_data")) {
     return error(ErrorCode::kUnsupported,
                  "user_events are not available: this kernel was built without "
-                 "CONFIG_USER_EVENTS (" + path + " is missing)");
+                 "CONFIG_USER_EVENTS (" +
+                     path + " is missing)");
   }
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return errno_status(errno, "open " + path);
@@ -103,9 +104,9 @@ Result<std::unique_ptr<UserEvent>> UserEvents::register_event(std::string_view n
   std::unique_ptr<UserEvent> event(new UserEvent(fd_, name));
   // Bit 31 of our own word: one word per event, so any bit would do.
   event->enable_bit_ = 31;
-  auto reg = user_events_abi::make_reg(
-      definition.c_str(), reinterpret_cast<const std::uint32_t*>(&event->enable_word_),
-      event->enable_bit_, flags);
+  auto reg = user_events_abi::make_reg(definition.c_str(),
+                                       reinterpret_cast<const std::uint32_t*>(&event->enable_word_),
+                                       event->enable_bit_, flags);
   if (fd_->ioctl_fn(fd_->fd, user_events_abi::kDiagIocsReg, &reg) < 0) {
     return errno_status(errno, "registering user event '" + definition + "'");
   }
@@ -123,7 +124,7 @@ Status UserEvents::delete_event(std::string_view name) {
 }
 
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
-              std::atomic<std::uint32_t>::is_always_lock_free,
+                  std::atomic<std::uint32_t>::is_always_lock_free,
               "the kernel writes the enable word as a plain u32");
 
 const std::uint32_t* UserEvent::enable_word_address() const {

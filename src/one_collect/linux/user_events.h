@@ -66,8 +66,8 @@ inline constexpr unsigned long kDiagIocsUnreg = 0x40082A02ul;
 inline constexpr std::string_view kSystem = "user_events";  // tracefs system of the events
 
 // Fills a registration for `name_args` with the enable word at `enable_word`.
-UserReg make_reg(const char* name_args, const std::uint32_t* enable_word,
-                 std::uint8_t enable_bit, std::uint16_t flags);
+UserReg make_reg(const char* name_args, const std::uint32_t* enable_word, std::uint8_t enable_bit,
+                 std::uint16_t flags);
 UserUnreg make_unreg(const std::uint32_t* enable_word, std::uint8_t enable_bit);
 
 }  // namespace user_events_abi

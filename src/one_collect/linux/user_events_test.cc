@@ -79,7 +79,8 @@ int fake_ioctl(int, unsigned long request, void* arg) {
   if (request == abi::kDiagIocsReg) {
     auto* reg = static_cast<abi::UserReg*>(arg);
     std::memcpy(&g_log.last_reg, reg, sizeof *reg);
-    g_log.last_name_args = reinterpret_cast<const char*>(static_cast<std::uintptr_t>(reg->name_args));
+    g_log.last_name_args =
+        reinterpret_cast<const char*>(static_cast<std::uintptr_t>(reg->name_args));
     reg->write_index = 0x01020307;
     // The kernel sets the enable bit when a tracer attaches.
     auto* word = reinterpret_cast<std::uint32_t*>(static_cast<std::uintptr_t>(reg->enable_addr));

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
-#include "one_collect/linux/procfs.h"
 #include <cstdio>
 #include <cstring>
+#include "one_collect/linux/procfs.h"
 
 namespace one_collect {
 
@@ -238,8 +238,7 @@ const Mapping* ProcessTable::find_in(const Process& p, std::uint64_t addr,
   return best;
 }
 
-const Mapping* ProcessTable::find(std::uint32_t pid, std::uint64_t addr,
-                                  std::uint64_t time) const {
+const Mapping* ProcessTable::find(std::uint32_t pid, std::uint64_t addr, std::uint64_t time) const {
   auto it = processes_.find(pid);
   if (it == processes_.end()) return nullptr;
   return find_in(*it->second, addr, time);

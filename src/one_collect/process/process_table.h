@@ -33,11 +33,11 @@ inline constexpr std::uint64_t kTimeForever = ~std::uint64_t{0};
 
 struct Mapping {
   std::uint64_t start = 0;
-  std::uint64_t end = 0;    // exclusive
-  std::uint64_t pgoff = 0;  // file offset of `start`
-  std::uint64_t time = 0;   // when it was mapped
+  std::uint64_t end = 0;                  // exclusive
+  std::uint64_t pgoff = 0;                // file offset of `start`
+  std::uint64_t time = 0;                 // when it was mapped
   std::uint64_t end_time = kTimeForever;  // exec of the process
-  bool anonymous = false;   // JIT / anonymous code: no file to read
+  bool anonymous = false;                 // JIT / anonymous code: no file to read
   bool executable = true;
   bool overlapped = false;  // another mapping (of any time) overlaps this one
   std::shared_ptr<const std::string> name;
@@ -69,7 +69,7 @@ struct MmapEvent {
   std::string_view path;
   std::uint64_t dev = 0;  // makedev(major, minor) from mmap2; 0 if unknown
   std::uint64_t ino = 0;
-  ByteSpan build_id;      // mmap2 with PERF_RECORD_MISC_MMAP_BUILD_ID
+  ByteSpan build_id;  // mmap2 with PERF_RECORD_MISC_MMAP_BUILD_ID
   std::uint64_t time = 0;
   bool executable = true;
 };
@@ -77,7 +77,7 @@ struct MmapEvent {
 struct ProcessTableStats {
   std::uint64_t mappings = 0;
   std::uint64_t files_opened = 0;
-  std::uint64_t files_shared = 0;     // mmaps that reused an already open file
+  std::uint64_t files_shared = 0;  // mmaps that reused an already open file
   std::uint64_t files_unavailable = 0;
   std::uint64_t identity_mismatches = 0;  // the file at the path is not the mapped inode
 };
@@ -113,6 +113,7 @@ class ProcessTable {
   class View : public AddressSpace {
    public:
     const Mapping* find(std::uint64_t addr) const override;
+
    private:
     friend class ProcessTable;
     const ProcessTable* table_ = nullptr;

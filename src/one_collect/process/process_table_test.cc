@@ -52,8 +52,8 @@ TEST(ProcessTable, RemmapAtTheSameAddressResolvesByTime) {
   EXPECT_EQ(*t.find(1, 0x1800, 25)->name, "[anon:jit]");
   EXPECT_EQ(t.find(1, 0x2800, 15), nullptr);  // only the later, longer mapping covers it
   EXPECT_NE(t.find(1, 0x2800, 25), nullptr);
-  EXPECT_EQ(t.find(1, 0x3000, 25), nullptr);  // end is exclusive
-  EXPECT_EQ(t.find(2, 0x1800, 25), nullptr);  // unknown pid
+  EXPECT_EQ(t.find(1, 0x3000, 25), nullptr);                     // end is exclusive
+  EXPECT_EQ(t.find(2, 0x1800, 25), nullptr);                     // unknown pid
   EXPECT_FALSE(t.on_mmap(anon(1, ~0ull - 10, 0x100, 30)).ok());  // wrapping range
 }
 
@@ -202,7 +202,8 @@ TEST(ProcessTable, LoadFromProcSeedsARunningProcess) {
   // The file offset of the function maps back into the file's code.
   auto vaddr = m->file->elf()->file_offset_to_vaddr(m->file_offset(addr));
   EXPECT_TRUE(vaddr.has_value());
-  EXPECT_EQ(t.find(static_cast<std::uint32_t>(::getpid()), addr, 4), nullptr);  // before the seed time
+  EXPECT_EQ(t.find(static_cast<std::uint32_t>(::getpid()), addr, 4),
+            nullptr);  // before the seed time
   EXPECT_EQ(t.load_from_proc(0x7ffffff0, 5).code(), ErrorCode::kNotFound);
 }
 

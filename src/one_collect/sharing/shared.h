@@ -57,8 +57,8 @@ class Writable {
   // Builds the shared value from constructor arguments. (Constrained so that
   // copying a non-const Writable shares the value instead of matching here.)
   template <typename... Args>
-    requires(!(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Writable> && ...)))
-  explicit Writable(Args&&... args)
+  requires(!(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Writable> &&
+                                      ...))) explicit Writable(Args&&... args)
       : cell_(std::make_shared<sharing_detail::Cell<T>>(std::forward<Args>(args)...)) {}
 
   template <typename F>

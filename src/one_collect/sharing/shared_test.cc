@@ -33,7 +33,8 @@ TEST(SharedTest, ReadOnlySeesWrites) {
 
 TEST(SharedTest, NestedReadsAreAllowed) {
   Writable<int> value(3);
-  int sum = value.read([&](const int& a) { return a + value.read([](const int& b) { return b; }); });
+  int sum =
+      value.read([&](const int& a) { return a + value.read([](const int& b) { return b; }); });
   EXPECT_EQ(sum, 6);
 }
 

@@ -66,8 +66,8 @@ Result<ElfFile> find_debug_file(const ElfFile& binary, const std::string& path, 
   // 1. build-id tree, in the process root then on the host.
   if (build_id.size() > 2) {
     for (const std::string& d : options.debug_dirs) {
-      std::string p = join(d, ".build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) +
-                                  ".debug");
+      std::string p =
+          join(d, ".build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) + ".debug");
       if (auto f = try_path(root_fd, p, true)) return std::move(*f);
       if (root_fd >= 0) {
         if (auto f = try_path(-1, p, true)) return std::move(*f);

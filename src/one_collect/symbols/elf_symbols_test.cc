@@ -9,10 +9,10 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <random>
 #include <sstream>
-#include <fstream>
 #include <string>
 
 #include "one_collect/binary/elf_file.h"

@@ -59,8 +59,8 @@ Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
     }
     if (addr != 0) ++nonzero;
     if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    std::uint64_t limit = addr + kMaxKernelSymbolExtent < addr ? UINT64_MAX
-                                                               : addr + kMaxKernelSymbolExtent;
+    std::uint64_t limit =
+        addr + kMaxKernelSymbolExtent < addr ? UINT64_MAX : addr + kMaxKernelSymbolExtent;
     if (module.empty()) {
       b.add(addr, 0, rest, limit, type == 'T' ? SymbolTable::kRankHigh : SymbolTable::kRankNormal);
     } else {

@@ -44,7 +44,7 @@ TEST(PerfMap, MalformedLinesAreSkippedAndCounted) {
   const char* text =
       "1000 10 good\n"
       "zzzz 10 bad_hex\n"
-      "2000 10\n"                       // no name
+      "2000 10\n"                          // no name
       "11112222333344445555 10 toolong\n"  // 20 hex digits
       "ffffffffffffffff 10 overflow\n"
       "3000 10 name\0with nul\n"
@@ -234,7 +234,8 @@ TEST(PerfMap, NodeInPidAndMountNamespaceIsReadThroughProcRoot) {
     std::ifstream st("/proc/" + std::to_string(node_pid) + "/status");
     std::string line;
     while (std::getline(st, line)) {
-      if (line.rfind("NSpid:", 0) == 0) nspid = std::atoi(line.substr(line.rfind('\t') + 1).c_str());
+      if (line.rfind("NSpid:", 0) == 0)
+        nspid = std::atoi(line.substr(line.rfind('\t') + 1).c_str());
     }
   }
   Result<PerfMap> map = error(ErrorCode::kInternal, "not read");

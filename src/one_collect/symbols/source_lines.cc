@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -52,8 +52,8 @@ Result<SourceLines::Handle*> SourceLines::handle(const std::string& dwarf_file) 
   }
   h->dwarf = dwarf_begin(h->fd, DWARF_C_READ);
   if (h->dwarf == nullptr) {
-    Status s = error(ErrorCode::kNotFound,
-                     dwarf_file + ": no usable DWARF (" + dwarf_errmsg(-1) + ")");
+    Status s =
+        error(ErrorCode::kNotFound, dwarf_file + ": no usable DWARF (" + dwarf_errmsg(-1) + ")");
     failed_[dwarf_file] = s;
     return s;
   }
@@ -96,9 +96,9 @@ void collect_functions(Dwarf_Die* parent, std::vector<FuncRange>& out, int depth
       while ((off = dwarf_ranges(&child, off, &base, &low, &high)) > 0 && ++guard < 4096) {
         if (low < high) out.push_back({low, high, dwarf_dieoffset(&child)});
       }
-    } else if (depth < 32 && (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-                              tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-                              tag == DW_TAG_module)) {
+    } else if (depth < 32 &&
+               (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+                tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_module)) {
       collect_functions(&child, out, depth + 1);
     }
   } while (dwarf_siblingof(&child, &child) == 0);

@@ -2,17 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/testing/privileged.h"
 
-#include "one_collect/symbols/testing/fixture_output.h"
 #include "one_collect/symbols/symbol_cache.h"
+#include "one_collect/symbols/testing/fixture_output.h"
 
 namespace one_collect {
 namespace {
@@ -155,12 +155,14 @@ TEST(SourceLines, AgreesWithAddr2lineOnTheCxxFixture) {
     } else if (impossible(theirs[i])) {
       ++reference_wrong;
     } else if (agree + reference_wrong + 20 > i) {
-      ADD_FAILURE() << "0x" << std::hex << addrs[i] << ": ours " << ::testing::PrintToString(ours[i])
-                    << " addr2line " << ::testing::PrintToString(theirs[i]);
+      ADD_FAILURE() << "0x" << std::hex << addrs[i] << ": ours "
+                    << ::testing::PrintToString(ours[i]) << " addr2line "
+                    << ::testing::PrintToString(theirs[i]);
     }
   }
-  std::printf("addr2line agreement: %zu of %zu (%zu where addr2line names a line that does not exist)\n",
-              agree, ours.size(), reference_wrong);
+  std::printf(
+      "addr2line agreement: %zu of %zu (%zu where addr2line names a line that does not exist)\n",
+      agree, ours.size(), reference_wrong);
   std::size_t compared = ours.size() - reference_wrong;
   EXPECT_GE(compared * 10, ours.size() * 9);  // the exclusion stays an exception
   EXPECT_GE(agree * 100, compared * 99) << agree << " of " << compared;

@@ -36,8 +36,8 @@ Result<ModuleId> SymbolCache::load(const std::string& path, int root_fd) {
 Result<ModuleId> SymbolCache::load_fd(int fd, const std::string& path, int root_fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return errno_status(errno, "fstat " + path);
-  auto key = std::make_pair(static_cast<std::uint64_t>(st.st_dev),
-                            static_cast<std::uint64_t>(st.st_ino));
+  auto key =
+      std::make_pair(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
   if (auto it = by_inode_.find(key); it != by_inode_.end()) return it->second;
   if (auto it = failed_.find(key); it != failed_.end()) return it->second;
   auto r = index(fd, path, root_fd);

@@ -42,13 +42,13 @@ using ModuleId = std::uint32_t;
 
 struct ModuleSymbols {
   ModuleId id = 0;
-  std::string path;         // as given to load()
-  std::string build_id;     // lower-case hex, empty if none
+  std::string path;      // as given to load()
+  std::string build_id;  // lower-case hex, empty if none
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   ElfType type = ElfType::kNone;
   std::vector<ElfSegment> loads;  // PT_LOAD segments of the binary
-  std::string debug_file;   // path of the separate debug file, empty if none
+  std::string debug_file;         // path of the separate debug file, empty if none
   // The file holding .debug_info (the debug file or the binary itself), for
   // source lines; empty if neither has DWARF.
   std::string dwarf_file;
@@ -87,8 +87,7 @@ class SymbolCache {
   std::optional<ResolvedSymbol> resolve_file_offset(ModuleId id, std::uint64_t file_offset) const;
   // ip in a process mapping (map_start, pgoff) -> ELF virtual address.
   std::optional<std::uint64_t> process_to_vaddr(ModuleId id, std::uint64_t ip,
-                                                std::uint64_t map_start,
-                                                std::uint64_t pgoff) const;
+                                                std::uint64_t map_start, std::uint64_t pgoff) const;
 
   // Symbolizes each unique address of `vaddrs` once: the result is sorted by
   // address, duplicates removed, one merge walk over the table.

@@ -179,14 +179,19 @@ bool add_elf_symbols(const ElfFile& file, const ElfSection& sec, SymbolTable::Bu
     SymbolTable::Rank rank;
     switch (type) {
       case STT_FUNC:
-      case STT_GNU_IFUNC: rank = SymbolTable::kRankHigh; break;
-      case STT_OBJECT: rank = SymbolTable::kRankNormal; break;
+      case STT_GNU_IFUNC:
+        rank = SymbolTable::kRankHigh;
+        break;
+      case STT_OBJECT:
+        rank = SymbolTable::kRankNormal;
+        break;
       case STT_NOTYPE:
         // Assembly labels in code (e.g. some libc entry points) are useful.
         if (!code) continue;
         rank = SymbolTable::kRankLow;
         break;
-      default: continue;  // sections, files, TLS offsets
+      default:
+        continue;  // sections, files, TLS offsets
     }
     const char* p = reinterpret_cast<const char*>(strs.data()) + sym.st_name;
     std::string_view name(p, strnlen(p, strs.size() - sym.st_name));

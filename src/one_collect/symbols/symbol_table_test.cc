@@ -10,7 +10,7 @@ namespace {
 TEST(SymbolTable, SizedZeroSizedAndGaps) {
   SymbolTable::Builder b;
   b.add(0x1000, 0x100, "sized");
-  b.add(0x1200, 0, "unsized");      // extends to 0x1300
+  b.add(0x1200, 0, "unsized");  // extends to 0x1300
   b.add(0x1300, 0x10, "next");
   b.add(0x2000, 0, "last", 0x2080);  // limited by its section end
   SymbolTable t = std::move(b).finish();

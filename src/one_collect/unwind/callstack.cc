@@ -22,8 +22,11 @@ Status validate(const CallstackOptions& options) {
 PerfSampleRequest perf_request(const CallstackOptions& options) {
   PerfSampleRequest r;
   switch (options.mode) {
-    case CallstackMode::kNone: break;
-    case CallstackMode::kIpOnly: r.sample_type = PERF_SAMPLE_IP; break;
+    case CallstackMode::kNone:
+      break;
+    case CallstackMode::kIpOnly:
+      r.sample_type = PERF_SAMPLE_IP;
+      break;
     case CallstackMode::kFramePointer:
       r.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
       break;
@@ -50,7 +53,8 @@ CallstackResult CallstackReader::read(const SampleStackInput& sample,
   std::size_t limit = frames.size() < options_.max_frames ? frames.size() : options_.max_frames;
   std::size_t n = 0;
   switch (options_.mode) {
-    case CallstackMode::kNone: break;
+    case CallstackMode::kNone:
+      break;
     case CallstackMode::kIpOnly:
       if (limit > 0) frames[n++] = sample.ip;
       break;

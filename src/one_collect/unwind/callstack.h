@@ -43,7 +43,7 @@ struct PerfSampleRequest {
   std::uint64_t sample_regs_user = 0;  // register mask (BP, SP, IP on x86-64)
   std::uint32_t sample_stack_user = 0;
   bool exclude_callchain_user = false;
-  bool needs_mmap_tracking = false;    // mmap2 + comm + task records for the process table
+  bool needs_mmap_tracking = false;  // mmap2 + comm + task records for the process table
 };
 PerfSampleRequest perf_request(const CallstackOptions& options);
 

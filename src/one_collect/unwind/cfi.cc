@@ -9,14 +9,35 @@ namespace {
 
 // DW_CFA_* opcodes.
 enum : std::uint8_t {
-  kNop = 0x00, kSetLoc = 0x01, kAdvanceLoc1 = 0x02, kAdvanceLoc2 = 0x03, kAdvanceLoc4 = 0x04,
-  kOffsetExtended = 0x05, kRestoreExtended = 0x06, kUndefined = 0x07, kSameValue = 0x08,
-  kRegister = 0x09, kRememberState = 0x0a, kRestoreState = 0x0b, kDefCfa = 0x0c,
-  kDefCfaRegister = 0x0d, kDefCfaOffset = 0x0e, kDefCfaExpression = 0x0f, kExpression = 0x10,
-  kOffsetExtendedSf = 0x11, kDefCfaSf = 0x12, kDefCfaOffsetSf = 0x13, kValOffset = 0x14,
-  kValOffsetSf = 0x15, kValExpression = 0x16, kGnuWindowSave = 0x2d, kGnuArgsSize = 0x2e,
+  kNop = 0x00,
+  kSetLoc = 0x01,
+  kAdvanceLoc1 = 0x02,
+  kAdvanceLoc2 = 0x03,
+  kAdvanceLoc4 = 0x04,
+  kOffsetExtended = 0x05,
+  kRestoreExtended = 0x06,
+  kUndefined = 0x07,
+  kSameValue = 0x08,
+  kRegister = 0x09,
+  kRememberState = 0x0a,
+  kRestoreState = 0x0b,
+  kDefCfa = 0x0c,
+  kDefCfaRegister = 0x0d,
+  kDefCfaOffset = 0x0e,
+  kDefCfaExpression = 0x0f,
+  kExpression = 0x10,
+  kOffsetExtendedSf = 0x11,
+  kDefCfaSf = 0x12,
+  kDefCfaOffsetSf = 0x13,
+  kValOffset = 0x14,
+  kValOffsetSf = 0x15,
+  kValExpression = 0x16,
+  kGnuWindowSave = 0x2d,
+  kGnuArgsSize = 0x2e,
   kGnuNegativeOffsetExtended = 0x2f,
-  kAdvanceLoc = 0x40, kOffset = 0x80, kRestore = 0xc0,
+  kAdvanceLoc = 0x40,
+  kOffset = 0x80,
+  kRestore = 0xc0,
 };
 
 // Depth of DW_CFA_remember_state nesting we keep (compilers use 1 or 2).
@@ -45,12 +66,12 @@ struct Fde {
 
 // The header of any CFI entry: length (32 or 64-bit) and the id/pointer field.
 struct EntryHeader {
-  std::size_t start = 0;      // offset of the length field
-  std::size_t id_pos = 0;     // offset of the CIE id / CIE pointer field
-  std::size_t end = 0;        // one past the entry
+  std::size_t start = 0;   // offset of the length field
+  std::size_t id_pos = 0;  // offset of the CIE id / CIE pointer field
+  std::size_t end = 0;     // one past the entry
   std::uint64_t id = 0;
   bool is64 = false;
-  bool terminator = false;    // zero length (end of .eh_frame)
+  bool terminator = false;  // zero length (end of .eh_frame)
 };
 
 bool read_header(ByteSpan bytes, std::size_t offset, EntryHeader& h) {
@@ -90,8 +111,8 @@ PointerBases bases_for(const CfiSections& s, CfiSection section) {
   return b;
 }
 
-bool parse_cie(ByteSpan bytes, const PointerBases& bases, CfiSection section,
-               std::size_t offset, Cie& cie) {
+bool parse_cie(ByteSpan bytes, const PointerBases& bases, CfiSection section, std::size_t offset,
+               Cie& cie) {
   EntryHeader h;
   if (!read_header(bytes, offset, h) || h.terminator || !is_cie(h, section)) return false;
   DwarfCursor c(bytes.first(h.end), h.id_pos + (h.is64 ? 8 : 4));
@@ -118,17 +139,26 @@ bool parse_cie(ByteSpan bytes, const PointerBases& bases, CfiSection section,
     std::size_t aug_end = c.pos() + static_cast<std::size_t>(aug_len);
     for (std::size_t i = 1; i < aug.size(); ++i) {
       switch (aug[i]) {
-        case 'L': cie.lsda_encoding = c.u8(); break;
-        case 'R': cie.fde_encoding = c.u8(); break;
+        case 'L':
+          cie.lsda_encoding = c.u8();
+          break;
+        case 'R':
+          cie.fde_encoding = c.u8();
+          break;
         case 'P': {
           std::uint8_t enc = c.u8();
           PointerBases pb = bases;
           c.encoded(static_cast<std::uint8_t>(enc & ~pe::kIndirect), pb);
           break;
         }
-        case 'S': cie.signal_frame = true; break;
-        case 'B': break;  // AArch64 BTI marker: no data
-        default: i = aug.size(); break;  // unknown: the rest is skipped via aug_len
+        case 'S':
+          cie.signal_frame = true;
+          break;
+        case 'B':
+          break;  // AArch64 BTI marker: no data
+        default:
+          i = aug.size();
+          break;  // unknown: the rest is skipped via aug_len
       }
       if (!c.ok()) return false;
     }
@@ -143,8 +173,8 @@ bool parse_cie(ByteSpan bytes, const PointerBases& bases, CfiSection section,
 }
 
 // Parses the FDE at `offset` (and its CIE).
-bool parse_fde(ByteSpan bytes, const PointerBases& bases, CfiSection section,
-               std::size_t offset, Fde& fde, Cie& cie) {
+bool parse_fde(ByteSpan bytes, const PointerBases& bases, CfiSection section, std::size_t offset,
+               Fde& fde, Cie& cie) {
   EntryHeader h;
   if (!read_header(bytes, offset, h) || h.terminator || is_cie(h, section)) return false;
   std::size_t cie_offset;
@@ -215,7 +245,8 @@ class Interpreter {
           break;
         default:
           switch (op) {
-            case kNop: break;
+            case kNop:
+              break;
             case kSetLoc: {
               std::uint64_t new_loc = c.encoded(cie_.fde_encoding, bases_);
               if (!c.ok()) return false;
@@ -223,9 +254,15 @@ class Interpreter {
               loc_ = new_loc;
               break;
             }
-            case kAdvanceLoc1: if (!advance(c.u8() * cie_.code_align)) return c.ok(); break;
-            case kAdvanceLoc2: if (!advance(c.u16() * cie_.code_align)) return c.ok(); break;
-            case kAdvanceLoc4: if (!advance(c.u32() * cie_.code_align)) return c.ok(); break;
+            case kAdvanceLoc1:
+              if (!advance(c.u8() * cie_.code_align)) return c.ok();
+              break;
+            case kAdvanceLoc2:
+              if (!advance(c.u16() * cie_.code_align)) return c.ok();
+              break;
+            case kAdvanceLoc4:
+              if (!advance(c.u32() * cie_.code_align)) return c.ok();
+              break;
             case kOffsetExtended: {
               std::uint64_t r = c.uleb();
               set_rule(r, RuleKind::kOffset, factored(c.uleb(), cie_.data_align));
@@ -238,7 +275,8 @@ class Interpreter {
             }
             case kGnuNegativeOffsetExtended: {
               std::uint64_t r = c.uleb();
-              set_rule(r, RuleKind::kOffset, factored(std::uint64_t{0} - c.uleb(), cie_.data_align));
+              set_rule(r, RuleKind::kOffset,
+                       factored(std::uint64_t{0} - c.uleb(), cie_.data_align));
               break;
             }
             case kValOffset: {
@@ -255,12 +293,19 @@ class Interpreter {
               if (is_cie) return false;
               restore(c.uleb());
               break;
-            case kUndefined: set_rule(c.uleb(), RuleKind::kUndefined, 0); break;
-            case kSameValue: set_rule(c.uleb(), RuleKind::kSameValue, 0); break;
+            case kUndefined:
+              set_rule(c.uleb(), RuleKind::kUndefined, 0);
+              break;
+            case kSameValue:
+              set_rule(c.uleb(), RuleKind::kSameValue, 0);
+              break;
             case kRegister: {
               std::uint64_t r = c.uleb();
               std::uint64_t r2 = c.uleb();
-              if (r2 >= reg::kCount) { if (c.ok()) bad_ = true; break; }
+              if (r2 >= reg::kCount) {
+                if (c.ok()) bad_ = true;
+                break;
+              }
               set_rule(r, RuleKind::kRegister, 0, static_cast<std::uint8_t>(r2));
               break;
             }
@@ -298,13 +343,19 @@ class Interpreter {
             }
             case kDefCfaOffset: {
               std::uint64_t off = c.uleb();
-              if (state_.cfa.kind != CfaKind::kRegOffset) { if (c.ok()) bad_ = true; break; }
+              if (state_.cfa.kind != CfaKind::kRegOffset) {
+                if (c.ok()) bad_ = true;
+                break;
+              }
               if (!set_cfa(state_.cfa.reg, static_cast<std::int64_t>(off))) return false;
               break;
             }
             case kDefCfaOffsetSf: {
               std::int64_t off = factored(c.sleb(), cie_.data_align);
-              if (state_.cfa.kind != CfaKind::kRegOffset) { if (c.ok()) bad_ = true; break; }
+              if (state_.cfa.kind != CfaKind::kRegOffset) {
+                if (c.ok()) bad_ = true;
+                break;
+              }
               if (!set_cfa(state_.cfa.reg, off)) return false;
               break;
             }
@@ -334,9 +385,13 @@ class Interpreter {
               }
               break;
             }
-            case kGnuArgsSize: c.uleb(); break;
-            case kGnuWindowSave: break;  // SPARC/AArch64 only
-            default: return false;       // unknown opcode: cannot continue
+            case kGnuArgsSize:
+              c.uleb();
+              break;
+            case kGnuWindowSave:
+              break;  // SPARC/AArch64 only
+            default:
+              return false;  // unknown opcode: cannot continue
           }
       }
       if (!c.ok()) return false;
@@ -365,7 +420,10 @@ class Interpreter {
     if (r >= reg::kCount) return;        // e.g. vector registers: irrelevant here
     int idx = tracked_index(static_cast<unsigned>(r));
     if (idx < 0) return;
-    if (value < INT32_MIN || value > INT32_MAX) { bad_ = true; return; }
+    if (value < INT32_MIN || value > INT32_MAX) {
+      bad_ = true;
+      return;
+    }
     state_.rules[static_cast<std::size_t>(idx)] =
         Rule{kind, other, 0, static_cast<std::int32_t>(value)};
   }
@@ -402,8 +460,8 @@ class Interpreter {
 
 CfiLookup evaluate_fde(const CfiSections& sections, CfiSection section, std::uint32_t fde_offset,
                        std::uint64_t pc, Row& out) {
-  ByteSpan bytes = section == CfiSection::kEhFrame ? sections.eh_frame.bytes
-                                                   : sections.debug_frame.bytes;
+  ByteSpan bytes =
+      section == CfiSection::kEhFrame ? sections.eh_frame.bytes : sections.debug_frame.bytes;
   PointerBases bases = bases_for(sections, section);
   Fde fde;
   Cie cie;
@@ -443,14 +501,16 @@ void CfiIndex::index_eh_frame_linear() {
   std::size_t off = 0;
   while (off < bytes.size()) {
     EntryHeader h;
-    if (!read_header(bytes, off, h)) { ++stats_.bad_entries; break; }
+    if (!read_header(bytes, off, h)) {
+      ++stats_.bad_entries;
+      break;
+    }
     if (h.terminator) break;
     if (!is_cie(h, CfiSection::kEhFrame)) {
       Fde fde;
       Cie cie;
-      if (off <= 0xffffffffu &&
-          parse_fde(bytes, bases, CfiSection::kEhFrame, off, fde, cie) && fde.pc_range != 0 &&
-          fde.pc_begin + fde.pc_range > fde.pc_begin) {
+      if (off <= 0xffffffffu && parse_fde(bytes, bases, CfiSection::kEhFrame, off, fde, cie) &&
+          fde.pc_range != 0 && fde.pc_begin + fde.pc_range > fde.pc_begin) {
         entries_.push_back(Entry{fde.pc_begin, fde.pc_begin + fde.pc_range,
                                  static_cast<std::uint32_t>(off), CfiSection::kEhFrame});
       } else if (fde.pc_range != 0 || fde.pc_begin != 0) {
@@ -506,14 +566,19 @@ void CfiIndex::index_debug_frame() {
   std::size_t off = 0;
   while (off < bytes.size()) {
     EntryHeader h;
-    if (!read_header(bytes, off, h)) { ++stats_.bad_entries; break; }
-    if (h.terminator) { off = h.end; continue; }  // zero length: padding
+    if (!read_header(bytes, off, h)) {
+      ++stats_.bad_entries;
+      break;
+    }
+    if (h.terminator) {
+      off = h.end;
+      continue;
+    }  // zero length: padding
     if (!is_cie(h, CfiSection::kDebugFrame)) {
       Fde fde;
       Cie cie;
-      if (off <= 0xffffffffu &&
-          parse_fde(bytes, bases, CfiSection::kDebugFrame, off, fde, cie) && fde.pc_range != 0 &&
-          fde.pc_begin + fde.pc_range > fde.pc_begin) {
+      if (off <= 0xffffffffu && parse_fde(bytes, bases, CfiSection::kDebugFrame, off, fde, cie) &&
+          fde.pc_range != 0 && fde.pc_begin + fde.pc_range > fde.pc_begin) {
         debug_entries_.push_back(Entry{fde.pc_begin, fde.pc_begin + fde.pc_range,
                                        static_cast<std::uint32_t>(off), CfiSection::kDebugFrame});
       } else {

@@ -21,9 +21,8 @@ namespace one_collect::unwind {
 
 // DWARF register numbers of x86-64 (System V psABI).
 namespace reg {
-inline constexpr unsigned kRax = 0, kRdx = 1, kRcx = 2, kRbx = 3, kRsi = 4, kRdi = 5,
-                          kRbp = 6, kRsp = 7, kR12 = 12, kR13 = 13, kR14 = 14, kR15 = 15,
-                          kRa = 16;
+inline constexpr unsigned kRax = 0, kRdx = 1, kRcx = 2, kRbx = 3, kRsi = 4, kRdi = 5, kRbp = 6,
+                          kRsp = 7, kR12 = 12, kR13 = 13, kR14 = 14, kR15 = 15, kRa = 16;
 inline constexpr unsigned kCount = 17;
 }  // namespace reg
 
@@ -33,14 +32,22 @@ inline constexpr std::array<std::uint8_t, 7> kTrackedRegs = {3, 6, 12, 13, 14, 1
 // Index into Row::rules for a DWARF register, or -1 when not tracked.
 constexpr int tracked_index(unsigned dwarf_reg) {
   switch (dwarf_reg) {
-    case 3: return 0;
-    case 6: return 1;
-    case 12: return 2;
-    case 13: return 3;
-    case 14: return 4;
-    case 15: return 5;
-    case 16: return 6;
-    default: return -1;
+    case 3:
+      return 0;
+    case 6:
+      return 1;
+    case 12:
+      return 2;
+    case 13:
+      return 3;
+    case 14:
+      return 4;
+    case 15:
+      return 5;
+    case 16:
+      return 6;
+    default:
+      return -1;
   }
 }
 
@@ -87,7 +94,9 @@ struct Row {
   std::uint64_t pc_begin = 0;                 // the FDE's range, linked vaddrs
   std::uint64_t pc_end = 0;
 
-  Rule& rule(unsigned dwarf_reg) { return rules[static_cast<std::size_t>(tracked_index(dwarf_reg))]; }
+  Rule& rule(unsigned dwarf_reg) {
+    return rules[static_cast<std::size_t>(tracked_index(dwarf_reg))];
+  }
   const Rule& rule(unsigned dwarf_reg) const {
     return rules[static_cast<std::size_t>(tracked_index(dwarf_reg))];
   }
@@ -119,10 +128,10 @@ enum class CfiLookup : std::uint8_t {
 };
 
 struct CfiStats {
-  std::uint32_t eh_frame_fdes = 0;    // entries indexed from .eh_frame
-  std::uint32_t debug_frame_fdes = 0; // entries indexed from .debug_frame
-  std::uint32_t bad_entries = 0;      // entries skipped while indexing
-  bool used_hdr_table = false;        // .eh_frame_hdr's table was used
+  std::uint32_t eh_frame_fdes = 0;     // entries indexed from .eh_frame
+  std::uint32_t debug_frame_fdes = 0;  // entries indexed from .debug_frame
+  std::uint32_t bad_entries = 0;       // entries skipped while indexing
+  bool used_hdr_table = false;         // .eh_frame_hdr's table was used
 };
 
 // The FDE index of one file: sorted start addresses pointing at FDEs.
@@ -167,7 +176,7 @@ class CfiIndex {
 
 // Evaluates the FDE at `fde_offset` of `section` up to `pc`. Exposed for
 // tests and the fuzzer; CfiIndex::find_row is the normal entry point.
-CfiLookup evaluate_fde(const CfiSections& sections, CfiSection section,
-                       std::uint32_t fde_offset, std::uint64_t pc, Row& out);
+CfiLookup evaluate_fde(const CfiSections& sections, CfiSection section, std::uint32_t fde_offset,
+                       std::uint64_t pc, Row& out);
 
 }  // namespace one_collect::unwind

@@ -16,9 +16,15 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-void put32(Bytes& b, std::uint32_t v) { for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i))); }
-void put64(Bytes& b, std::uint64_t v) { for (int i = 0; i < 8; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i))); }
-void set32(Bytes& b, std::size_t at, std::uint32_t v) { for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i)); }
+void put32(Bytes& b, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void put64(Bytes& b, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void set32(Bytes& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
 
 // Builds .eh_frame: a "zR" CIE (pcrel|sdata4, code 1, data -8, RA 16, CFA
 // rsp+8, RA at cfa-8) followed by FDEs.
@@ -35,11 +41,11 @@ struct EhFrameBuilder {
     b.push_back(1);
     for (char c : std::string("zR")) b.push_back(static_cast<std::uint8_t>(c));
     b.push_back(0);
-    b.push_back(1);     // code align
-    b.push_back(0x78);  // data align -8
-    b.push_back(16);    // RA register
-    b.push_back(1);     // augmentation length
-    b.push_back(0x1b);  // FDE encoding: pcrel | sdata4
+    b.push_back(1);                       // code align
+    b.push_back(0x78);                    // data align -8
+    b.push_back(16);                      // RA register
+    b.push_back(1);                       // augmentation length
+    b.push_back(0x1b);                    // FDE encoding: pcrel | sdata4
     Bytes insns = {0x0c, 7, 8, 0x90, 1};  // def_cfa rsp+8; offset r16 at cfa-8
     insns.insert(insns.end(), extra_cie_insns.begin(), extra_cie_insns.end());
     b.insert(b.end(), insns.begin(), insns.end());
@@ -70,17 +76,17 @@ struct EhFrameBuilder {
 //   +0 push rbp; +1 mov rbp,rsp; ... +0x30 remember; pop rbp (cfa rsp+8); +0x31 ret; +0x32 restore.
 Bytes fp_function_insns() {
   return {
-      0x41,              // advance 1
-      0x0e, 16,          // def_cfa_offset 16
-      0x86, 2,           // offset r6 at cfa-16
-      0x43,              // advance 3 (pc 4)
-      0x0d, 6,           // def_cfa_register rbp
-      0x02, 0x2c,        // advance_loc1 44 (pc 0x30)
-      0x0a,              // remember_state
-      0x0c, 7, 8,        // def_cfa rsp+8
-      0xc6,              // restore r6
-      0x42,              // advance 2 (pc 0x32)
-      0x0b,              // restore_state
+      0x41,           // advance 1
+      0x0e, 16,       // def_cfa_offset 16
+      0x86, 2,        // offset r6 at cfa-16
+      0x43,           // advance 3 (pc 4)
+      0x0d, 6,        // def_cfa_register rbp
+      0x02, 0x2c,     // advance_loc1 44 (pc 0x30)
+      0x0a,           // remember_state
+      0x0c, 7,    8,  // def_cfa rsp+8
+      0xc6,           // restore r6
+      0x42,           // advance 2 (pc 0x32)
+      0x0b,           // restore_state
   };
 }
 
@@ -135,16 +141,15 @@ TEST(Cfi, FramePointerFunctionRows) {
 
 TEST(Cfi, UndefinedReturnAddressValOffsetRegisterAndSameValue) {
   EhFrameBuilder eh;
-  eh.add_fde(0x2000, 0x10, {
-      0x07, 16,        // undefined RA (outermost frame)
-      0x41,
-      0x14, 3, 2,      // val_offset rbx = cfa + 2*-8
-      0x09, 12, 13,    // register r12 in r13
-      0x08, 6,         // same_value rbp
-      0x41,
-      0x15, 14, 0x7e,  // val_offset_sf r14 = cfa + (-2)*-8 = +16
-      0x11, 15, 0x7d,  // offset_extended_sf r15 at cfa + (-3)*-8 = +24
-  });
+  eh.add_fde(0x2000, 0x10,
+             {
+                 0x07, 16,              // undefined RA (outermost frame)
+                 0x41, 0x14, 3, 2,      // val_offset rbx = cfa + 2*-8
+                 0x09, 12, 13,          // register r12 in r13
+                 0x08, 6,               // same_value rbp
+                 0x41, 0x15, 14, 0x7e,  // val_offset_sf r14 = cfa + (-2)*-8 = +16
+                 0x11, 15, 0x7d,        // offset_extended_sf r15 at cfa + (-3)*-8 = +24
+             });
   CfiIndex index = build_index(eh);
   Row row;
   ASSERT_EQ(index.find_row(0x2000, row), CfiLookup::kFound);
@@ -172,7 +177,8 @@ TEST(Cfi, PltDefCfaExpressionEvaluates) {
   Row row;
   ASSERT_EQ(index.find_row(0x3010, row), CfiLookup::kFound);
   ASSERT_EQ(row.cfa.kind, CfaKind::kExpression);
-  auto bytes = slice(index.section_bytes(row.section), static_cast<std::size_t>(row.cfa.value), row.cfa.len);
+  auto bytes =
+      slice(index.section_bytes(row.section), static_cast<std::size_t>(row.cfa.value), row.cfa.len);
   ASSERT_TRUE(bytes.has_value());
   std::uint64_t regs[17] = {};
   regs[reg::kRsp] = 0x7000;
@@ -190,25 +196,26 @@ TEST(DwarfExpr, ArithmeticStackOpsBranchesAndDeref) {
   regs[reg::kRbp] = 0x100;
   ExprRegisters er{regs, 1u << reg::kRbp};
   auto eval = [&](const Bytes& e) {
-    return evaluate_expression(ByteSpan(e.data(), e.size()), er,
-                               [](void*, std::uint64_t a, std::uint64_t* out) {
-                                 if (a != 0xf8) return false;
-                                 *out = 0xabc;
-                                 return true;
-                               },
-                               nullptr, std::nullopt);
+    return evaluate_expression(
+        ByteSpan(e.data(), e.size()), er,
+        [](void*, std::uint64_t a, std::uint64_t* out) {
+          if (a != 0xf8) return false;
+          *out = 0xabc;
+          return true;
+        },
+        nullptr, std::nullopt);
   };
-  EXPECT_EQ(eval({0x76, 0x78, 0x06}), 0xabcu);                  // breg6 -8; deref
-  EXPECT_EQ(eval({0x35, 0x33, 0x1c}), 2u);                      // 5 - 3
-  EXPECT_EQ(eval({0x35, 0x12, 0x1e}), 25u);                     // dup; mul
-  EXPECT_EQ(eval({0x10, 0xe5, 0x8e, 0x26}), 624485u);           // constu (uleb)
-  EXPECT_EQ(eval({0x31, 0x28, 0x01, 0x00, 0x32, 0x33}), 3u);    // bra over lit2
-  EXPECT_FALSE(eval({0x2f, 0xfd, 0xff}).has_value());           // skip -3: loops until the step limit
-  EXPECT_FALSE(eval({0x1a}).has_value());                       // and on an empty stack
-  EXPECT_FALSE(eval({0x71, 0x00}).has_value());                 // breg1: unknown register
-  EXPECT_FALSE(eval({0x76, 0x00, 0x06}).has_value());           // deref of an unreadable address
-  EXPECT_FALSE(eval({0xff}).has_value());                       // unknown opcode
-  EXPECT_FALSE(eval({0x30, 0x30, 0x1b}).has_value());           // division by zero
+  EXPECT_EQ(eval({0x76, 0x78, 0x06}), 0xabcu);                // breg6 -8; deref
+  EXPECT_EQ(eval({0x35, 0x33, 0x1c}), 2u);                    // 5 - 3
+  EXPECT_EQ(eval({0x35, 0x12, 0x1e}), 25u);                   // dup; mul
+  EXPECT_EQ(eval({0x10, 0xe5, 0x8e, 0x26}), 624485u);         // constu (uleb)
+  EXPECT_EQ(eval({0x31, 0x28, 0x01, 0x00, 0x32, 0x33}), 3u);  // bra over lit2
+  EXPECT_FALSE(eval({0x2f, 0xfd, 0xff}).has_value());         // skip -3: loops until the step limit
+  EXPECT_FALSE(eval({0x1a}).has_value());                     // and on an empty stack
+  EXPECT_FALSE(eval({0x71, 0x00}).has_value());               // breg1: unknown register
+  EXPECT_FALSE(eval({0x76, 0x00, 0x06}).has_value());         // deref of an unreadable address
+  EXPECT_FALSE(eval({0xff}).has_value());                     // unknown opcode
+  EXPECT_FALSE(eval({0x30, 0x30, 0x1b}).has_value());         // division by zero
 }
 
 TEST(Cfi, EhFrameHdrTableIsUsedAndCheckedAgainstEhFrame) {
@@ -334,10 +341,10 @@ TEST(CfiMalformed, GarbageAndHugeLengthsNeverCrash) {
 
 TEST(CfiMalformed, DeepRememberStateAndUnknownOpcodeAreErrors) {
   EhFrameBuilder eh;
-  eh.add_fde(0x1000, 0x10, Bytes(40, 0x0a));  // 40 x remember_state: deeper than we keep
-  eh.add_fde(0x2000, 0x10, {0x0b});           // restore_state with nothing remembered
-  eh.add_fde(0x3000, 0x10, {0x3f});           // unknown opcode
-  eh.add_fde(0x4000, 0x10, Bytes(4000, 0x40)); // thousands of zero advances: linear, ends
+  eh.add_fde(0x1000, 0x10, Bytes(40, 0x0a));    // 40 x remember_state: deeper than we keep
+  eh.add_fde(0x2000, 0x10, {0x0b});             // restore_state with nothing remembered
+  eh.add_fde(0x3000, 0x10, {0x3f});             // unknown opcode
+  eh.add_fde(0x4000, 0x10, Bytes(4000, 0x40));  // thousands of zero advances: linear, ends
   CfiIndex index = build_index(eh);
   Row row;
   EXPECT_EQ(index.find_row(0x1000, row), CfiLookup::kMalformed);

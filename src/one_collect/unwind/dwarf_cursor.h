@@ -57,15 +57,26 @@ class DwarfCursor {
   ByteSpan span() const { return data_; }
 
   void seek(std::size_t pos) {
-    if (pos > data_.size()) ok_ = false; else pos_ = pos;
+    if (pos > data_.size())
+      ok_ = false;
+    else
+      pos_ = pos;
   }
   void skip(std::uint64_t n) {
-    if (n > remaining()) { ok_ = false; pos_ = data_.size(); } else pos_ += n;
+    if (n > remaining()) {
+      ok_ = false;
+      pos_ = data_.size();
+    } else
+      pos_ += n;
   }
 
   template <typename T>
   T read() {
-    if (sizeof(T) > remaining()) { ok_ = false; pos_ = data_.size(); return T{}; }
+    if (sizeof(T) > remaining()) {
+      ok_ = false;
+      pos_ = data_.size();
+      return T{};
+    }
     T v;
     std::memcpy(&v, data_.data() + pos_, sizeof(T));
     pos_ += sizeof(T);
@@ -80,12 +91,18 @@ class DwarfCursor {
     std::uint64_t result = 0;
     unsigned shift = 0;
     while (true) {
-      if (pos_ >= data_.size()) { ok_ = false; return 0; }
+      if (pos_ >= data_.size()) {
+        ok_ = false;
+        return 0;
+      }
       std::uint8_t b = data_[pos_++];
       if (shift < 64) result |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       shift += 7;
       if ((b & 0x80) == 0) return result;
-      if (shift > 70) { ok_ = false; return 0; }  // absurdly long encoding
+      if (shift > 70) {
+        ok_ = false;
+        return 0;
+      }  // absurdly long encoding
     }
   }
   std::int64_t sleb() {
@@ -93,12 +110,18 @@ class DwarfCursor {
     unsigned shift = 0;
     std::uint8_t b = 0;
     while (true) {
-      if (pos_ >= data_.size()) { ok_ = false; return 0; }
+      if (pos_ >= data_.size()) {
+        ok_ = false;
+        return 0;
+      }
       b = data_[pos_++];
       if (shift < 64) result |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       shift += 7;
       if ((b & 0x80) == 0) break;
-      if (shift > 70) { ok_ = false; return 0; }
+      if (shift > 70) {
+        ok_ = false;
+        return 0;
+      }
     }
     if (shift < 64 && (b & 0x40)) result |= ~std::uint64_t{0} << shift;
     return static_cast<std::int64_t>(result);
@@ -108,7 +131,10 @@ class DwarfCursor {
   ByteSpan cstr() {
     std::size_t start = pos_;
     while (pos_ < data_.size() && data_[pos_] != 0) ++pos_;
-    if (pos_ >= data_.size()) { ok_ = false; return {}; }
+    if (pos_ >= data_.size()) {
+      ok_ = false;
+      return {};
+    }
     ByteSpan s = data_.subspan(start, pos_ - start);
     ++pos_;
     return s;
@@ -121,24 +147,55 @@ class DwarfCursor {
     std::uint64_t here = bases.section_vaddr + pos_;
     std::uint64_t v = 0;
     switch (encoding & 0x0f) {
-      case pe::kAbsptr: v = u64(); break;
-      case pe::kUleb128: v = uleb(); break;
-      case pe::kUdata2: v = u16(); break;
-      case pe::kUdata4: v = u32(); break;
-      case pe::kUdata8: v = u64(); break;
-      case pe::kSleb128: v = static_cast<std::uint64_t>(sleb()); break;
-      case pe::kSdata2: v = static_cast<std::uint64_t>(static_cast<std::int64_t>(read<std::int16_t>())); break;
-      case pe::kSdata4: v = static_cast<std::uint64_t>(static_cast<std::int64_t>(read<std::int32_t>())); break;
-      case pe::kSdata8: v = u64(); break;
-      default: ok_ = false; return 0;
+      case pe::kAbsptr:
+        v = u64();
+        break;
+      case pe::kUleb128:
+        v = uleb();
+        break;
+      case pe::kUdata2:
+        v = u16();
+        break;
+      case pe::kUdata4:
+        v = u32();
+        break;
+      case pe::kUdata8:
+        v = u64();
+        break;
+      case pe::kSleb128:
+        v = static_cast<std::uint64_t>(sleb());
+        break;
+      case pe::kSdata2:
+        v = static_cast<std::uint64_t>(static_cast<std::int64_t>(read<std::int16_t>()));
+        break;
+      case pe::kSdata4:
+        v = static_cast<std::uint64_t>(static_cast<std::int64_t>(read<std::int32_t>()));
+        break;
+      case pe::kSdata8:
+        v = u64();
+        break;
+      default:
+        ok_ = false;
+        return 0;
     }
     switch (encoding & 0x70) {
-      case 0: break;
-      case pe::kPcrel: v += here; break;
-      case pe::kTextrel: v += bases.text; break;
-      case pe::kDatarel: v += bases.data; break;
-      case pe::kFuncrel: v += bases.func; break;
-      default: ok_ = false; return 0;  // aligned and unknown: not used in CFI we read
+      case 0:
+        break;
+      case pe::kPcrel:
+        v += here;
+        break;
+      case pe::kTextrel:
+        v += bases.text;
+        break;
+      case pe::kDatarel:
+        v += bases.data;
+        break;
+      case pe::kFuncrel:
+        v += bases.func;
+        break;
+      default:
+        ok_ = false;
+        return 0;  // aligned and unknown: not used in CFI we read
     }
     return v;
   }
@@ -146,10 +203,18 @@ class DwarfCursor {
   // Size in bytes of a fixed-size encoding, 0 for variable or invalid ones.
   static std::size_t encoded_size(std::uint8_t encoding) {
     switch (encoding & 0x0f) {
-      case pe::kUdata2: case pe::kSdata2: return 2;
-      case pe::kUdata4: case pe::kSdata4: return 4;
-      case pe::kAbsptr: case pe::kUdata8: case pe::kSdata8: return 8;
-      default: return 0;
+      case pe::kUdata2:
+      case pe::kSdata2:
+        return 2;
+      case pe::kUdata4:
+      case pe::kSdata4:
+        return 4;
+      case pe::kAbsptr:
+      case pe::kUdata8:
+      case pe::kSdata8:
+        return 8;
+      default:
+        return 0;
     }
   }
 

@@ -20,10 +20,10 @@ struct FileUnwindInfo {
     std::uint64_t filesz = 0;
   };
 
-  Status status;                    // why there is no CFI, if so
-  const ElfFile* elf = nullptr;     // owned by the MappedFile
+  Status status;                      // why there is no CFI, if so
+  const ElfFile* elf = nullptr;       // owned by the MappedFile
   std::optional<ElfFile> debug_file;  // separate debug file holding .debug_frame
-  std::vector<Segment> segments;    // PT_LOAD
+  std::vector<Segment> segments;      // PT_LOAD
   CfiIndex cfi;
 
   bool usable() const { return status.ok(); }

@@ -21,10 +21,12 @@ std::uint64_t symbol_vaddr(const ElfFile& elf, std::string_view name) {
   auto symtab = elf.section(".symtab");
   if (!symtab.ok()) return 0;
   const ElfSection* strtab = elf.section_at(symtab->link);
-  for (std::size_t off = 0; off + sizeof(Elf64_Sym) <= symtab->data.size(); off += sizeof(Elf64_Sym)) {
+  for (std::size_t off = 0; off + sizeof(Elf64_Sym) <= symtab->data.size();
+       off += sizeof(Elf64_Sym)) {
     auto sym = read_at<Elf64_Sym>(symtab->data, off);
     if (!sym || sym->st_name >= strtab->data.size()) continue;
-    if (name == reinterpret_cast<const char*>(strtab->data.data()) + sym->st_name) return sym->st_value;
+    if (name == reinterpret_cast<const char*>(strtab->data.data()) + sym->st_name)
+      return sym->st_value;
   }
   return 0;
 }

@@ -9,15 +9,24 @@ namespace one_collect::unwind {
 
 std::string_view unwind_end_name(UnwindEnd end) {
   switch (end) {
-    case UnwindEnd::kEndOfStack: return "end of stack";
-    case UnwindEnd::kOutsideMappings: return "address outside known mappings";
-    case UnwindEnd::kNoCfi: return "no CFI and no frame pointer";
-    case UnwindEnd::kBadCfi: return "malformed or unsupported CFI";
-    case UnwindEnd::kBadCfa: return "bad CFA";
-    case UnwindEnd::kStackExhausted: return "out of copied stack";
-    case UnwindEnd::kMaxDepth: return "max depth";
-    case UnwindEnd::kJitNotFound: return "no caller found in anonymous code";
-    case UnwindEnd::kNoRegisters: return "no registers";
+    case UnwindEnd::kEndOfStack:
+      return "end of stack";
+    case UnwindEnd::kOutsideMappings:
+      return "address outside known mappings";
+    case UnwindEnd::kNoCfi:
+      return "no CFI and no frame pointer";
+    case UnwindEnd::kBadCfi:
+      return "malformed or unsupported CFI";
+    case UnwindEnd::kBadCfa:
+      return "bad CFA";
+    case UnwindEnd::kStackExhausted:
+      return "out of copied stack";
+    case UnwindEnd::kMaxDepth:
+      return "max depth";
+    case UnwindEnd::kJitNotFound:
+      return "no caller found in anonymous code";
+    case UnwindEnd::kNoRegisters:
+      return "no registers";
   }
   return "unknown";
 }
@@ -103,8 +112,8 @@ bool is_code(const AddressSpace& space, std::uint64_t addr) {
 UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& input,
                               std::span<std::uint64_t> frames) {
   UnwindResult result;
-  const std::size_t limit = frames.size() < options_.max_frames ? frames.size()
-                                                                : options_.max_frames;
+  const std::size_t limit =
+      frames.size() < options_.max_frames ? frames.size() : options_.max_frames;
   if (input.rip == 0 || input.rsp == 0) {
     result.end = UnwindEnd::kNoRegisters;
     return result;
@@ -115,7 +124,8 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
   regs.set(reg::kRsp, input.rsp);
   regs.set(reg::kRbp, input.rbp);
   std::uint64_t pc = input.rip;
-  bool exact_pc = true;  // the first frame (and a frame after a signal frame) is not a return address
+  bool exact_pc =
+      true;  // the first frame (and a frame after a signal frame) is not a return address
   std::size_t n = 0;
 
   while (true) {
@@ -179,8 +189,11 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
             const unsigned r = kTrackedRegs[i];
             const Rule& rule = row->rules[i];
             switch (rule.kind) {
-              case RuleKind::kSameValue: break;
-              case RuleKind::kUndefined: next.clear(r); break;
+              case RuleKind::kSameValue:
+                break;
+              case RuleKind::kUndefined:
+                next.clear(r);
+                break;
               case RuleKind::kOffset: {
                 std::uint64_t val;
                 std::uint64_t addr = cfa + static_cast<std::int64_t>(rule.value);
@@ -200,8 +213,10 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
                 next.set(r, cfa + static_cast<std::int64_t>(rule.value));
                 break;
               case RuleKind::kRegister:
-                if (rule.reg < kRegCount && regs.has(rule.reg)) next.set(r, regs.v[rule.reg]);
-                else next.clear(r);
+                if (rule.reg < kRegCount && regs.has(rule.reg))
+                  next.set(r, regs.v[rule.reg]);
+                else
+                  next.clear(r);
                 break;
               case RuleKind::kExpression:
               case RuleKind::kValExpression: {
@@ -210,11 +225,17 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
                               : std::nullopt;
                 std::uint64_t val = 0;
                 bool got = v.has_value();
-                if (got && rule.kind == RuleKind::kExpression) got = mem.any_u64(*v, val);
-                else if (got) val = *v;
-                if (got) next.set(r, val);
-                else if (r == reg::kRa) { ok = false; failure = UnwindEnd::kBadCfi; }
-                else next.clear(r);
+                if (got && rule.kind == RuleKind::kExpression)
+                  got = mem.any_u64(*v, val);
+                else if (got)
+                  val = *v;
+                if (got)
+                  next.set(r, val);
+                else if (r == reg::kRa) {
+                  ok = false;
+                  failure = UnwindEnd::kBadCfi;
+                } else
+                  next.clear(r);
                 break;
               }
             }

@@ -22,15 +22,15 @@
 namespace one_collect::unwind {
 
 enum class UnwindEnd : std::uint8_t {
-  kEndOfStack = 0,    // the return address is undefined (DW_CFA_undefined) or 0: complete
-  kOutsideMappings,   // the next address lies in no known mapping
-  kNoCfi,             // no CFI for the address, and frame pointers did not help
-  kBadCfi,            // CFI exists but is malformed or uses what we cannot evaluate
-  kBadCfa,            // the CFA is unknown or does not move up the stack
-  kStackExhausted,    // a needed read lies beyond the copied stack (copy too small)
-  kMaxDepth,          // the frame limit was reached
-  kJitNotFound,       // in anonymous code, neither frame pointer nor scan found a caller
-  kNoRegisters,       // the sample had no usable registers
+  kEndOfStack = 0,   // the return address is undefined (DW_CFA_undefined) or 0: complete
+  kOutsideMappings,  // the next address lies in no known mapping
+  kNoCfi,            // no CFI for the address, and frame pointers did not help
+  kBadCfi,           // CFI exists but is malformed or uses what we cannot evaluate
+  kBadCfa,           // the CFA is unknown or does not move up the stack
+  kStackExhausted,   // a needed read lies beyond the copied stack (copy too small)
+  kMaxDepth,         // the frame limit was reached
+  kJitNotFound,      // in anonymous code, neither frame pointer nor scan found a caller
+  kNoRegisters,      // the sample had no usable registers
 };
 std::string_view unwind_end_name(UnwindEnd end);
 
@@ -38,8 +38,8 @@ struct UnwindInput {
   std::uint64_t rip = 0;
   std::uint64_t rsp = 0;
   std::uint64_t rbp = 0;
-  ByteSpan stack;               // the copied user stack
-  std::uint64_t stack_base = 0; // address of stack[0] (the sample's rsp for perf)
+  ByteSpan stack;                // the copied user stack
+  std::uint64_t stack_base = 0;  // address of stack[0] (the sample's rsp for perf)
 };
 
 struct UnwindResult {
@@ -52,8 +52,8 @@ struct UnwindResult {
 
 struct UnwinderOptions {
   std::size_t max_frames = 256;
-  bool jit_scan = true;         // scan anonymous code's stack for fp/ra pairs
-  unsigned jit_scan_slots = 64; // how many stack slots a scan looks at
+  bool jit_scan = true;          // scan anonymous code's stack for fp/ra pairs
+  unsigned jit_scan_slots = 64;  // how many stack slots a scan looks at
 };
 
 struct RuleCacheStats {

@@ -16,9 +16,9 @@
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/process/process_table.h"
 #include "one_collect/testing/privileged.h"
+#include "one_collect/unwind/callstack.h"
 #include "one_collect/unwind/testing/libunwind_reference.h"
 #include "one_collect/unwind/testing/stack_sampler.h"
-#include "one_collect/unwind/callstack.h"
 #include "one_collect/unwind/unwinder.h"
 
 namespace one_collect::unwind {
@@ -52,9 +52,11 @@ Symbols load_symbols(const std::string& path, std::int64_t bias) {
   if (!symtab.ok()) return out;
   const ElfSection* strtab = elf->section_at(symtab->link);
   if (strtab == nullptr) return out;
-  for (std::size_t off = 0; off + sizeof(Elf64_Sym) <= symtab->data.size(); off += sizeof(Elf64_Sym)) {
+  for (std::size_t off = 0; off + sizeof(Elf64_Sym) <= symtab->data.size();
+       off += sizeof(Elf64_Sym)) {
     auto sym = read_at<Elf64_Sym>(symtab->data, off);
-    if (!sym || ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_size == 0 || sym->st_value == 0) continue;
+    if (!sym || ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_size == 0 || sym->st_value == 0)
+      continue;
     if (sym->st_name >= strtab->data.size()) continue;
     const char* name = reinterpret_cast<const char*>(strtab->data.data()) + sym->st_name;
     std::uint64_t lo = sym->st_value + static_cast<std::uint64_t>(bias);
@@ -114,7 +116,8 @@ std::vector<std::string> names_of(const Analysis& a, const std::uint64_t* frames
   std::vector<std::string> names;
   for (std::size_t i = 0; i < n; ++i) {
     const auto* fn = a.symbols.find(frames[i]);
-    names.push_back(fn ? fn->name : (frames[i] >= a.exe_lo && frames[i] < a.exe_hi ? "?exe" : "<lib>"));
+    names.push_back(fn ? fn->name
+                       : (frames[i] >= a.exe_lo && frames[i] < a.exe_hi ? "?exe" : "<lib>"));
   }
   return names;
 }
@@ -166,14 +169,17 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
   std::map<std::string, int> ends;
   std::string first_bad, first_diff, first_unclean;
   for (const auto& s : a.capture.samples) {
-    if (s.ip < a.exe_lo || s.ip >= a.exe_hi) continue;  // in a library leaf: checked below via libunwind
+    if (s.ip < a.exe_lo || s.ip >= a.exe_hi)
+      continue;  // in a library leaf: checked below via libunwind
     ++considered;
     UnwindInput in = input_of(s);
     UnwindResult r = unwinder.unwind(view, in, frames);
     auto names = names_of(a, frames, r.count);
     ends[std::string(unwind_end_name(r.end))]++;
-    if (chain_ok(names)) ++chain_good;
-    else if (first_bad.empty()) first_bad = join(names) + " (" + std::string(unwind_end_name(r.end)) + ")";
+    if (chain_ok(names))
+      ++chain_good;
+    else if (first_bad.empty())
+      first_bad = join(names) + " (" + std::string(unwind_end_name(r.end)) + ")";
     if (r.end == UnwindEnd::kEndOfStack) {
       ++ended_clean;
     } else if (first_unclean.empty()) {
@@ -196,9 +202,11 @@ void check_program(const char* name, ChainOk chain_ok, bool compare_with_libunwi
   }
   std::string end_summary;
   for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
-  std::printf("%s: %zu samples in the binary, chain ok %zu, clean end %zu [%s]; equal to libunwind %zu/%zu; cache hit rate %.1f%%\n",
-              name, considered, chain_good, ended_clean, end_summary.c_str(), equal, compared,
-              100.0 * unwinder.cache_stats().hit_rate());
+  std::printf(
+      "%s: %zu samples in the binary, chain ok %zu, clean end %zu [%s]; equal to libunwind "
+      "%zu/%zu; cache hit rate %.1f%%\n",
+      name, considered, chain_good, ended_clean, end_summary.c_str(), equal, compared,
+      100.0 * unwinder.cache_stats().hit_rate());
   if (!first_bad.empty()) std::printf("  first chain not as expected: %s\n", first_bad.c_str());
   if (!first_unclean.empty()) std::printf("  first unclean end: %s\n", first_unclean.c_str());
   ASSERT_GE(considered, 100u);
@@ -266,7 +274,11 @@ TEST(UnwinderLive, NodeJitFramesContinueToTheEndOfTheStack) {
   const char* node = "/usr/bin/node";
   OC_REQUIRE_FACILITY(::access(node, X_OK) == 0, "node is not installed");
   CaptureOptions opt;
-  opt.argv = {node, "--perf-basic-prof", "--interpreted-frames-native-stack", "--no-turbo-inlining", "-e",
+  opt.argv = {node,
+              "--perf-basic-prof",
+              "--interpreted-frames-native-stack",
+              "--no-turbo-inlining",
+              "-e",
               "process.stdout.write('r');"
               "function hot(n){let s=0;for(let i=0;i<n;i++){s=(s*31+i)|0;}return s;}"
               "function mid(n){return hot(n)+1;}"
@@ -329,16 +341,20 @@ TEST(UnwinderLive, NodeJitFramesContinueToTheEndOfTheStack) {
     auto chain = js_chain(frames, r.count);
     if (!chain.empty() && chain[0] == "hot") {
       ++in_hot;
-      if (chain == std::vector<std::string>{"hot", "mid", "outer"}) ++js_ok;
-      else if (first_bad.empty()) first_bad = join(chain);
+      if (chain == std::vector<std::string>{"hot", "mid", "outer"})
+        ++js_ok;
+      else if (first_bad.empty())
+        first_bad = join(chain);
     }
   }
   std::printf("node: %zu samples in hot(), %zu with the JS chain hot <- mid <- outer%s%s\n", in_hot,
               js_ok, first_bad.empty() ? "" : "; first other: ", first_bad.c_str());
   std::string end_summary;
   for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
-  std::printf("node: %zu samples in JIT code, %zu unwound to the end of the stack, %zu went from JIT frames into CFI frames [%s]\n",
-              jit, complete, through_jit, end_summary.c_str());
+  std::printf(
+      "node: %zu samples in JIT code, %zu unwound to the end of the stack, %zu went from JIT "
+      "frames into CFI frames [%s]\n",
+      jit, complete, through_jit, end_summary.c_str());
   ASSERT_GE(jit, 100u) << "too few samples in JIT code";
   EXPECT_EQ(outside, 0u);
   EXPECT_GE(complete * 100, jit * 95) << end_summary;
@@ -356,7 +372,9 @@ TEST(UnwinderLive, JvmJitFramesContinueWithoutLeavingKnownMappings) {
   OC_REQUIRE_FACILITY(::access(java, X_OK) == 0 && ::access(cls.c_str(), R_OK) == 0,
                       "no JDK (java and javac) installed");
   CaptureOptions opt;
-  opt.argv = {java, "-Xss1m", "-XX:-PreserveFramePointer", "-XX:-Inline", "-cp", OC_UNWIND_TESTPROG_DIR, "Hot"};
+  opt.argv = {java,          "-Xss1m", "-XX:-PreserveFramePointer",
+              "-XX:-Inline", "-cp",    OC_UNWIND_TESTPROG_DIR,
+              "Hot"};
   opt.max_samples = 1500;
   opt.max_seconds = 15;
   auto cap = testing::capture_program(opt);
@@ -381,8 +399,10 @@ TEST(UnwinderLive, JvmJitFramesContinueWithoutLeavingKnownMappings) {
   }
   std::string end_summary;
   for (auto& [k, v] : ends) end_summary += k + "=" + std::to_string(v) + " ";
-  std::printf("jvm: %zu samples in JIT code, %zu unwound to the end of the stack, %zu used the scan, %zu with >= 3 frames [%s]\n",
-              jit, complete, scanned, multi, end_summary.c_str());
+  std::printf(
+      "jvm: %zu samples in JIT code, %zu unwound to the end of the stack, %zu used the scan, %zu "
+      "with >= 3 frames [%s]\n",
+      jit, complete, scanned, multi, end_summary.c_str());
   ASSERT_GE(jit, 100u) << "too few samples in JIT code";
   EXPECT_EQ(outside, 0u);
   EXPECT_GE(multi * 100, jit * 90) << end_summary;

@@ -23,9 +23,11 @@ class FakeSpace : public AddressSpace {
     maps_.push_back(m);
   }
   const Mapping* find(std::uint64_t addr) const override {
-    for (const auto& m : maps_) if (m.contains(addr)) return &m;
+    for (const auto& m : maps_)
+      if (m.contains(addr)) return &m;
     return nullptr;
   }
+
  private:
   std::vector<Mapping> maps_;
 };
@@ -36,7 +38,9 @@ constexpr std::size_t kSize = 0x400;
 
 struct FakeStack {
   std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(kSize, 0);
-  void put(std::uint64_t addr, std::uint64_t v) { std::memcpy(bytes.data() + (addr - kBase), &v, 8); }
+  void put(std::uint64_t addr, std::uint64_t v) {
+    std::memcpy(bytes.data() + (addr - kBase), &v, 8);
+  }
   UnwindInput input(std::uint64_t rip, std::uint64_t rbp) const {
     return UnwindInput{rip, kBase, rbp, ByteSpan(bytes.data(), bytes.size()), kBase};
   }
@@ -52,7 +56,7 @@ TEST(Unwinder, FramePointerChainThroughAnonymousCode) {
   st.put(kBase + 0x28, kJit + 0x100);  // return address
   st.put(kBase + 0x40, kBase + 0x80);
   st.put(kBase + 0x48, kJit + 0x200);
-  st.put(kBase + 0x80, 0);             // outermost frame: rbp 0
+  st.put(kBase + 0x80, 0);  // outermost frame: rbp 0
   st.put(kBase + 0x88, kJit + 0x300);
   Unwinder u;
   std::uint64_t frames[16];
@@ -73,10 +77,10 @@ TEST(Unwinder, ScanFindsSavedFramePointerAndReturnAddress) {
   // rbp is garbage (JIT code using it as a scratch register); the stack has
   // a few spilled values, then a saved-rbp/return-address pair at +0x18.
   st.put(kBase + 0x00, 0x1234);
-  st.put(kBase + 0x08, kBase + 0x8);     // points into the stack but not above its slot
-  st.put(kBase + 0x10, 0xdeadbeef);      // not code
-  st.put(kBase + 0x18, kBase + 0x100);   // candidate frame pointer
-  st.put(kBase + 0x20, kJit + 0x500);    // candidate return address
+  st.put(kBase + 0x08, kBase + 0x8);    // points into the stack but not above its slot
+  st.put(kBase + 0x10, 0xdeadbeef);     // not code
+  st.put(kBase + 0x18, kBase + 0x100);  // candidate frame pointer
+  st.put(kBase + 0x20, kJit + 0x500);   // candidate return address
   Unwinder u;
   std::uint64_t frames[4];
   UnwindResult r = u.unwind(space, st.input(kJit + 0x10, 0x5), frames);
@@ -141,8 +145,11 @@ TEST(Callstack, ModesAndPerfRequests) {
   EXPECT_EQ(validate(o).code(), ErrorCode::kInvalidArgument);
 
   ProcessTable table;
-  std::uint64_t chain[] = {static_cast<std::uint64_t>(-128), 0xffffffff81000010ull,
-                           0xffffffff81000020ull, static_cast<std::uint64_t>(-512), 0x401000,
+  std::uint64_t chain[] = {static_cast<std::uint64_t>(-128),
+                           0xffffffff81000010ull,
+                           0xffffffff81000020ull,
+                           static_cast<std::uint64_t>(-512),
+                           0x401000,
                            0x401100};
   SampleStackInput in;
   in.ip = 0xffffffff81000010ull;

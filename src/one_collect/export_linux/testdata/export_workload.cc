@@ -17,7 +17,8 @@ __attribute__((noinline)) unsigned long oc_hot_sort(std::vector<unsigned>& v, un
 }
 
 __attribute__((noinline)) unsigned long oc_hot_mix(unsigned long x, long rounds) {
-  for (long i = 0; i < rounds; ++i) x = (x ^ (x >> 13)) * 0x9E3779B97F4A7C15ull + static_cast<unsigned long>(i);
+  for (long i = 0; i < rounds; ++i)
+    x = (x ^ (x >> 13)) * 0x9E3779B97F4A7C15ull + static_cast<unsigned long>(i);
   return x;
 }
 

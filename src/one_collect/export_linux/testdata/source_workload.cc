@@ -23,7 +23,8 @@ static double cpu_seconds() {
 
 static inline __attribute__((always_inline)) unsigned long oc_lines_inner(unsigned long x,
                                                                           long rounds) {
-  for (long i = 0; i < rounds; ++i) x = (x ^ (x >> 7)) * 0x9E3779B97F4A7C15ull + static_cast<unsigned long>(i);  // OC_INNER_LINE
+  for (long i = 0; i < rounds; ++i)
+    x = (x ^ (x >> 7)) * 0x9E3779B97F4A7C15ull + static_cast<unsigned long>(i);  // OC_INNER_LINE
   return x;
 }
 

@@ -49,7 +49,8 @@ class Exporter {
       o.key_values.emplace_back(std::move(key), std::move(value));
     };
     if (md.cpu_count) kv("HardwareThreadCount", std::to_string(md.cpu_count));
-    if (md.sample_frequency_hz) kv("ExpectedCPUSamplingRate", std::to_string(md.sample_frequency_hz));
+    if (md.sample_frequency_hz)
+      kv("ExpectedCPUSamplingRate", std::to_string(md.sample_frequency_hz));
     if (md.sample_period_ns) kv("SamplePeriodNs", std::to_string(md.sample_period_ns));
     kv("DurationNs", std::to_string(md.duration_ns()));
     if (!md.host.empty()) kv("Host", md.host);
@@ -99,8 +100,9 @@ class Exporter {
       if (!order.empty() && t < order.back().first) sorted = false;
       order.emplace_back(t, i);
     }
-    if (!sorted) std::stable_sort(order.begin(), order.end(),
-                                  [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (!sorted)
+      std::stable_sort(order.begin(), order.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
 
     // Process and mapping events.
     std::vector<SystemItem> items;
@@ -164,8 +166,8 @@ class Exporter {
             labels.push_back(l);
           }
         }
-        OC_RETURN_IF_ERROR(nt.sample(kind_meta[s.kind], order[si].first, s.pid, s.tid, s.cpu,
-                                     value, ips, labels));
+        OC_RETURN_IF_ERROR(
+            nt.sample(kind_meta[s.kind], order[si].first, s.pid, s.tid, s.cpu, value, ips, labels));
         ++samples_written_;
       }
       if (ii == items.size()) break;
@@ -257,8 +259,8 @@ Status write_nettrace(const ExportMachine& machine, std::unique_ptr<nettrace::Ne
                       const PidPredicate& predicate, NetTraceExportStats* stats,
                       const nettrace::NetTraceOptions* base_options) {
   Exporter exporter(machine, predicate);
-  OC_ASSIGN_OR_RETURN(auto writer,
-                      nettrace::NetTraceWriter::create(std::move(sink), exporter.options(base_options)));
+  OC_ASSIGN_OR_RETURN(auto writer, nettrace::NetTraceWriter::create(
+                                       std::move(sink), exporter.options(base_options)));
   OC_ASSIGN_OR_RETURN(auto nt, UniversalNetTrace::create(std::move(writer)));
   OC_RETURN_IF_ERROR(exporter.run(*nt, stats));
   OC_RETURN_IF_ERROR(nt->finish());

@@ -21,7 +21,8 @@ constexpr std::uint64_t kKernelIp = 0xffffffff81000040ULL;
 class FakeResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
-                 std::vector<ExportResolvedSymbol>& symbols, std::vector<ExportResolvedLine>&) override {
+                 std::vector<ExportResolvedSymbol>& symbols,
+                 std::vector<ExportResolvedLine>&) override {
     switch (q.kind) {
       case SymbolQuery::Kind::kFile:
         // File offsets: the mapping below maps file offset 0x1000 at 0x400000.
@@ -190,7 +191,7 @@ TEST(NetTraceExport, SyntheticMachineRoundTrips) {
 
   auto cswitch = named(t, "cswitch");
   ASSERT_EQ(cswitch.size(), 1u);
-  EXPECT_EQ(cswitch[0]->timestamp, 7000u);  // switch-in
+  EXPECT_EQ(cswitch[0]->timestamp, 7000u);    // switch-in
   EXPECT_EQ(cswitch[0]->fields[0].u, 2000u);  // ns switched out
   EXPECT_EQ(cswitch[0]->tid, 201u);
   EXPECT_EQ(cswitch[0]->processor, 3u);

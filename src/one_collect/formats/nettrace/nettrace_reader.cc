@@ -78,8 +78,8 @@ class Cursor {
       if ((b & 0x80) == 0) break;
     }
     if (bits < 64 && (value >> bits) != 0) {
-      return bad(offset(), std::string(what) + " does not fit in " + std::to_string(bits) +
-                               " bits");
+      return bad(offset(),
+                 std::string(what) + " does not fit in " + std::to_string(bits) + " bits");
     }
     out = value;
     return ok_status();
@@ -107,14 +107,40 @@ class Cursor {
 
 bool fixed_size_of(const TypeDesc& t, std::uint64_t& size) {
   switch (t.code) {
-    case 3: size = 4; return true;
-    case 4: size = 2; return true;
-    case 5: case 6: case 23: case 26: size = 1; return true;
-    case 7: case 8: size = 2; return true;
-    case 9: case 10: case 13: size = 4; return true;
-    case 11: case 12: case 14: size = 8; return true;
-    case 16: case 17: size = 16; return true;
-    case 24: case 25: size = 4; return true;
+    case 3:
+      size = 4;
+      return true;
+    case 4:
+      size = 2;
+      return true;
+    case 5:
+    case 6:
+    case 23:
+    case 26:
+      size = 1;
+      return true;
+    case 7:
+    case 8:
+      size = 2;
+      return true;
+    case 9:
+    case 10:
+    case 13:
+      size = 4;
+      return true;
+    case 11:
+    case 12:
+    case 14:
+      size = 8;
+      return true;
+    case 16:
+    case 17:
+      size = 16;
+      return true;
+    case 24:
+    case 25:
+      size = 4;
+      return true;
     case 22: {
       std::uint64_t e;
       if (!fixed_size_of(t.element[0], e)) return false;
@@ -144,7 +170,10 @@ Status parse_type(Cursor& c, TypeDesc& t, int depth) {
   switch (t.code) {
     case 1:
       return parse_fields(c, t.fields, depth + 1);
-    case 19: case 22: case 24: case 25: {
+    case 19:
+    case 22:
+    case 24:
+    case 25: {
       t.element.resize(1);
       OC_RETURN_IF_ERROR(parse_type(c, t.element[0], depth + 1));
       if (t.code == 22) OC_RETURN_IF_ERROR(c.fixed(t.count, "fixed array length"));
@@ -156,8 +185,25 @@ Status parse_type(Cursor& c, TypeDesc& t, int depth) {
       }
       return ok_status();
     }
-    case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12: case 13:
-    case 14: case 16: case 17: case 18: case 20: case 21: case 23: case 26:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 16:
+    case 17:
+    case 18:
+    case 20:
+    case 21:
+    case 23:
+    case 26:
       return ok_status();
     default:
       return bad(c.offset() - 1, "unknown field type code " + std::to_string(t.code));
@@ -194,15 +240,24 @@ Status parse_optional_metadata(Cursor& c, MetadataRow& row) {
     std::uint8_t kind;
     OC_RETURN_IF_ERROR(o.fixed(kind, "optional metadata kind"));
     switch (kind) {
-      case 1: { std::uint8_t v; OC_RETURN_IF_ERROR(o.fixed(v, "opcode")); row.opcode = v; break; }
+      case 1: {
+        std::uint8_t v;
+        OC_RETURN_IF_ERROR(o.fixed(v, "opcode"));
+        row.opcode = v;
+        break;
+      }
       case 3: {
         std::uint64_t v;
         OC_RETURN_IF_ERROR(o.fixed(v, "keywords"));
         row.keywords = v;
         break;
       }
-      case 4: OC_RETURN_IF_ERROR(o.string(row.message_template, "message template")); break;
-      case 5: OC_RETURN_IF_ERROR(o.string(row.description, "description")); break;
+      case 4:
+        OC_RETURN_IF_ERROR(o.string(row.message_template, "message template"));
+        break;
+      case 5:
+        OC_RETURN_IF_ERROR(o.string(row.description, "description"));
+        break;
       case 6: {
         std::string k, v;
         OC_RETURN_IF_ERROR(o.string(k, "metadata key"));
@@ -216,15 +271,24 @@ Status parse_optional_metadata(Cursor& c, MetadataRow& row) {
         row.provider_guid.emplace(g.begin(), g.end());
         break;
       }
-      case 8: { std::uint8_t v; OC_RETURN_IF_ERROR(o.fixed(v, "level")); row.level = v; break; }
-      case 9: { std::uint8_t v; OC_RETURN_IF_ERROR(o.fixed(v, "version")); row.version = v; break; }
+      case 8: {
+        std::uint8_t v;
+        OC_RETURN_IF_ERROR(o.fixed(v, "level"));
+        row.level = v;
+        break;
+      }
+      case 9: {
+        std::uint8_t v;
+        OC_RETURN_IF_ERROR(o.fixed(v, "version"));
+        row.version = v;
+        break;
+      }
       default:
         return bad(o.offset() - 1, "unknown optional metadata kind " + std::to_string(kind));
     }
   }
   return ok_status();
 }
-
 
 // Decodes payload values; `budget` bounds the number of values so that
 // zero-sized elements cannot make a small payload expand without limit.
@@ -261,16 +325,26 @@ struct PayloadDecoder {
         }
         return ok_status();
       }
-      case 3: return uns(std::uint32_t{});
-      case 4: return uns(std::uint16_t{});
-      case 5: return sig(std::int8_t{});
-      case 6: return uns(std::uint8_t{});
-      case 7: return sig(std::int16_t{});
-      case 8: return uns(std::uint16_t{});
-      case 9: return sig(std::int32_t{});
-      case 10: return uns(std::uint32_t{});
-      case 11: return sig(std::int64_t{});
-      case 12: return uns(std::uint64_t{});
+      case 3:
+        return uns(std::uint32_t{});
+      case 4:
+        return uns(std::uint16_t{});
+      case 5:
+        return sig(std::int8_t{});
+      case 6:
+        return uns(std::uint8_t{});
+      case 7:
+        return sig(std::int16_t{});
+      case 8:
+        return uns(std::uint16_t{});
+      case 9:
+        return sig(std::int32_t{});
+      case 10:
+        return uns(std::uint32_t{});
+      case 11:
+        return sig(std::int64_t{});
+      case 12:
+        return uns(std::uint64_t{});
       case 13: {
         float x = 0;
         OC_RETURN_IF_ERROR(c.fixed(x, "single"));
@@ -285,7 +359,8 @@ struct PayloadDecoder {
         v.f = x;
         return ok_status();
       }
-      case 16: case 17: {
+      case 16:
+      case 17: {
         ByteSpan b;
         OC_RETURN_IF_ERROR(c.bytes(16, b, t.code == 16 ? "DateTime" : "Guid"));
         v.kind = Value::Kind::kBytes;
@@ -328,8 +403,10 @@ struct PayloadDecoder {
       }
       case 22:
         return elements(c, t.element[0], t.count, v, depth);
-      case 23: return uns(std::uint8_t{});
-      case 24: case 25: {
+      case 23:
+        return uns(std::uint8_t{});
+      case 24:
+      case 25: {
         std::size_t field_end_pos = c.pos() + 4;
         std::uint32_t loc;
         OC_RETURN_IF_ERROR(c.fixed(loc, "RelLoc/DataLoc"));
@@ -347,7 +424,8 @@ struct PayloadDecoder {
         std::size_t n = esize == 0 ? 0 : size / esize;
         return elements(inner, t.element[0], n, v, depth);
       }
-      case 26: return uns(std::uint8_t{});
+      case 26:
+        return uns(std::uint8_t{});
       default:
         return bad(c.offset(), "undecodable type code " + std::to_string(t.code));
     }
@@ -436,9 +514,8 @@ Status Reader::run() {
     std::uint8_t kind = static_cast<std::uint8_t>(header >> 24);
     ByteSpan body;
     if (c.remaining() < size) {
-      return bad(at, "block of kind " + std::to_string(kind) + " declares " +
-                         std::to_string(size) + " bytes but only " +
-                         std::to_string(c.remaining()) + " remain");
+      return bad(at, "block of kind " + std::to_string(kind) + " declares " + std::to_string(size) +
+                         " bytes but only " + std::to_string(c.remaining()) + " remain");
     }
     OC_RETURN_IF_ERROR(c.bytes(size, body, "block"));
     ++trace.block_counts[kind];
@@ -458,13 +535,27 @@ Status Reader::run() {
         have_trace = true;
         s = trace_block(b);
         break;
-      case kBlkEvent: s = event_block(b); break;
-      case kBlkMetadata: s = metadata_block(b); break;
-      case kBlkSequencePoint: s = sequence_point_block(b); break;
-      case kBlkStack: s = stack_block(b); break;
-      case kBlkThread: s = thread_block(b); break;
-      case kBlkRemoveThread: s = remove_thread_block(b); break;
-      case kBlkLabelList: s = label_list_block(b); break;
+      case kBlkEvent:
+        s = event_block(b);
+        break;
+      case kBlkMetadata:
+        s = metadata_block(b);
+        break;
+      case kBlkSequencePoint:
+        s = sequence_point_block(b);
+        break;
+      case kBlkStack:
+        s = stack_block(b);
+        break;
+      case kBlkThread:
+        s = thread_block(b);
+        break;
+      case kBlkRemoveThread:
+        s = remove_thread_block(b);
+        break;
+      case kBlkLabelList:
+        s = label_list_block(b);
+        break;
       default:
         break;  // unknown kinds are skipped, as the spec asks
     }
@@ -547,9 +638,17 @@ Status Reader::thread_block(Cursor c) {
       OC_RETURN_IF_ERROR(r.fixed(kind, "thread info kind"));
       std::uint64_t v;
       switch (kind) {
-        case 1: OC_RETURN_IF_ERROR(r.string(row.name, "thread name")); break;
-        case 2: OC_RETURN_IF_ERROR(r.varuint(v, 64, "process id")); row.pid = v; break;
-        case 3: OC_RETURN_IF_ERROR(r.varuint(v, 64, "thread id")); row.tid = v; break;
+        case 1:
+          OC_RETURN_IF_ERROR(r.string(row.name, "thread name"));
+          break;
+        case 2:
+          OC_RETURN_IF_ERROR(r.varuint(v, 64, "process id"));
+          row.pid = v;
+          break;
+        case 3:
+          OC_RETURN_IF_ERROR(r.varuint(v, 64, "thread id"));
+          row.tid = v;
+          break;
         case 4: {
           std::string k, val;
           OC_RETURN_IF_ERROR(r.string(k, "thread key"));
@@ -608,9 +707,8 @@ Status Reader::stack_block(Cursor c) {
     if (id < first) return bad(at, "stack ids overflow");
     std::vector<std::uint64_t> ips(size / trace.pointer_size);
     for (std::size_t k = 0; k < ips.size(); ++k) {
-      ips[k] = trace.pointer_size == 8
-                   ? *read_at<std::uint64_t>(b, k * 8)
-                   : *read_at<std::uint32_t>(b, k * 4);
+      ips[k] = trace.pointer_size == 8 ? *read_at<std::uint64_t>(b, k * 8)
+                                       : *read_at<std::uint32_t>(b, k * 4);
     }
     if (!stacks.emplace(id, std::move(ips)).second) {
       return bad(at, "stack id " + std::to_string(id) + " defined twice before a sequence point");
@@ -634,7 +732,9 @@ Status Reader::parse_label_list(Cursor& c, std::vector<LabelEntry>& out) {
     ByteSpan b;
     std::uint64_t raw;
     switch (l.kind) {
-      case 1: case 2: case 3:
+      case 1:
+      case 2:
+      case 3:
         OC_RETURN_IF_ERROR(c.bytes(16, b, "label guid"));
         l.bytes.assign(b.begin(), b.end());
         break;
@@ -653,7 +753,9 @@ Status Reader::parse_label_list(Cursor& c, std::vector<LabelEntry>& out) {
         OC_RETURN_IF_ERROR(c.varuint(raw, 64, "label varint"));
         l.number = static_cast<std::int64_t>(raw >> 1) ^ -static_cast<std::int64_t>(raw & 1);
         break;
-      case 7: case 9: case 10: {
+      case 7:
+      case 9:
+      case 10: {
         std::uint8_t v;
         OC_RETURN_IF_ERROR(c.fixed(v, "label byte"));
         l.number = v;
@@ -931,7 +1033,8 @@ Result<Trace> read_nettrace(ByteSpan bytes, const ReadOptions& options) {
 Result<Trace> read_nettrace_file(const std::string& path, const ReadOptions& options) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
-    return error(ErrorCode::kNotFound, "nettrace: cannot open " + path + ": " + std::strerror(errno));
+    return error(ErrorCode::kNotFound,
+                 "nettrace: cannot open " + path + ": " + std::strerror(errno));
   }
   std::vector<std::uint8_t> data;
   std::uint8_t buf[1 << 16];

@@ -62,15 +62,15 @@ struct Value {
   std::uint64_t u = 0;
   std::int64_t i = 0;
   double f = 0;
-  std::string s;                  // kString (UTF-8), kBytes (raw)
-  std::vector<Value> items;       // kList: array elements or object fields
+  std::string s;             // kString (UTF-8), kBytes (raw)
+  std::vector<Value> items;  // kList: array elements or object fields
 };
 
 struct LabelEntry {
   std::uint8_t kind = 0;  // 1..10 as in the spec
   std::string key;
-  std::string text;       // kind 5
-  std::int64_t number = 0;  // kind 6, and 4/7/8/9/10 as unsigned values
+  std::string text;                 // kind 5
+  std::int64_t number = 0;          // kind 6, and 4/7/8/9/10 as unsigned values
   std::vector<std::uint8_t> bytes;  // kinds 1, 2, 3
 };
 
@@ -111,7 +111,7 @@ struct Trace {
   std::int64_t sync_ticks = 0, tick_frequency = 0;
   std::int32_t pointer_size = 0;
   std::vector<std::pair<std::string, std::string>> key_values;
-  std::vector<MetadataRow> metadata;  // every row, in file order
+  std::vector<MetadataRow> metadata;           // every row, in file order
   std::map<std::uint64_t, ThreadRow> threads;  // every thread row ever defined (last wins)
   std::vector<DecodedEvent> events;
   std::vector<SequencePointInfo> sequence_points;

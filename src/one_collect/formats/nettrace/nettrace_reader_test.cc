@@ -74,7 +74,9 @@ Bytes metadata_block(std::uint32_t id, const std::vector<std::pair<std::string, 
   }
   row.put<std::uint16_t>(0);  // no optional metadata
   Bytes body;
-  body.put<std::uint16_t>(0).put<std::uint16_t>(static_cast<std::uint16_t>(row.b.size())).raw(row.b);
+  body.put<std::uint16_t>(0)
+      .put<std::uint16_t>(static_cast<std::uint16_t>(row.b.size()))
+      .raw(row.b);
   return body;
 }
 
@@ -259,24 +261,26 @@ TEST(NetTraceReaderBytes, ObjectsUtf16RelLocAndDataLoc) {
     obj.put<std::uint16_t>(static_cast<std::uint16_t>(y.b.size())).raw(y.b);
   }
   Bytes f = minimal();
-  f.block(3, metadata_block(3, {{"o", obj},
-                                {"s", type({18})},
-                                {"rel", type({24, 8})},
-                                {"data", type({25, 6})}}));
+  f.block(3,
+          metadata_block(
+              3, {{"o", obj}, {"s", type({18})}, {"rel", type({24, 8})}, {"data", type({25, 6})}}));
   f.block(6, thread_block(1, 1, 1));
   Bytes p;
-  p.u8(7).put<std::uint16_t>(513);             // object: 0..3
+  p.u8(7).put<std::uint16_t>(513);                                             // object: 0..3
   p.put<std::uint16_t>('h').put<std::uint16_t>(0x00e9).put<std::uint16_t>(0);  // 3..9
   // rel at 9..13: data 4 bytes located 4 bytes after the end of this field (17)
   p.put<std::uint32_t>((4u << 16) | 4u);
   // data at 13..17: 2 bytes at absolute offset 21
   p.put<std::uint32_t>((2u << 16) | 21u);
-  p.put<std::uint32_t>(0);                      // 17..21 filler (the rel gap)
-  p.put<std::uint16_t>(0);                      // overwritten below
+  p.put<std::uint32_t>(0);  // 17..21 filler (the rel gap)
+  p.put<std::uint16_t>(0);  // overwritten below
   p.b.resize(21);
-  p.put<std::uint16_t>(0x0201);                 // 21..23: DataLoc bytes 1, 2
+  p.put<std::uint16_t>(0x0201);  // 21..23: DataLoc bytes 1, 2
   // RelLoc data at 17..21: two u16
-  p.b[17] = 5; p.b[18] = 0; p.b[19] = 6; p.b[20] = 0;
+  p.b[17] = 5;
+  p.b[18] = 0;
+  p.b[19] = 6;
+  p.b[20] = 0;
   f.block(2, event_block(3, 5, p.b)).block(0, {});
   auto t = parse(f);
   ASSERT_TRUE(t.ok()) << t.status().to_string();
@@ -352,7 +356,7 @@ TEST(NetTraceReaderBytes, TimestampOrderPerThreadAndSortedFlag) {
   f.block(3, metadata_block(3, {})).block(6, thread_block(1, 1, 1));
   Bytes body;
   body.put<std::uint16_t>(20).put<std::uint16_t>(1).put<std::uint64_t>(5).put<std::uint64_t>(9);
-  body.u8(1 | 2 | 4).var(3).var(0).var(1).var(0).var(1).var(9);   // ts 9
+  body.u8(1 | 2 | 4).var(3).var(0).var(1).var(0).var(1).var(9);  // ts 9
   // Second event with an absolute re-encoding is impossible (deltas are
   // unsigned), so use a second block starting lower for the same thread.
   Bytes body2;

@@ -153,15 +153,14 @@ SyncTime SyncTime::from_unix_ns(std::uint64_t unix_ns) {
 
 Result<std::unique_ptr<TempFileSink>> TempFileSink::open(const std::string& path) {
   if (path.empty()) return error(ErrorCode::kInvalidArgument, "nettrace: empty output path");
-  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(temp_counter.fetch_add(1));
+  std::string temp =
+      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter.fetch_add(1));
   std::FILE* file = std::fopen(temp.c_str(), "wbx");
   if (file == nullptr) {
     int err = errno;
-    ErrorCode code = err == ENOENT || err == ENOTDIR ? ErrorCode::kNotFound
-                     : err == EACCES || err == EPERM || err == EROFS
-                         ? ErrorCode::kPermissionDenied
-                         : ErrorCode::kIo;
+    ErrorCode code = err == ENOENT || err == ENOTDIR                 ? ErrorCode::kNotFound
+                     : err == EACCES || err == EPERM || err == EROFS ? ErrorCode::kPermissionDenied
+                                                                     : ErrorCode::kIo;
     return error(code, "nettrace: cannot write '" + path + "' (creating " + temp +
                            "): " + std::strerror(err));
   }
@@ -191,8 +190,8 @@ Status TempFileSink::commit() {
     return error(ErrorCode::kIo, "nettrace: writing " + temp_ + ": " + std::strerror(err));
   }
   if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
-    return error(ErrorCode::kIo, "nettrace: renaming " + temp_ + " to " + path_ + ": " +
-                                     std::strerror(errno));
+    return error(ErrorCode::kIo,
+                 "nettrace: renaming " + temp_ + " to " + path_ + ": " + std::strerror(errno));
   }
   committed_ = true;
   return ok_status();
@@ -329,8 +328,8 @@ Status NetTraceWriter::write_header_and_trace_block() {
 
   std::vector<std::uint8_t> body;
   const SyncTime& t = options_.sync_time;
-  for (std::int16_t v : {t.year, t.month, t.day_of_week, t.day, t.hour, t.minute, t.second,
-                         t.millisecond}) {
+  for (std::int16_t v :
+       {t.year, t.month, t.day_of_week, t.day, t.hour, t.minute, t.second, t.millisecond}) {
     put<std::int16_t>(body, v);
   }
   put<std::int64_t>(body, static_cast<std::int64_t>(options_.sync_ticks));
@@ -353,7 +352,8 @@ Result<std::uint32_t> NetTraceWriter::define_event(const EventSpec& spec) {
   put_varuint(row, spec.event_id);
   put_string(row, spec.name);
   if (spec.fields.size() > 0xFFFF) {
-    return error(ErrorCode::kInvalidArgument, "nettrace event '" + spec.name + "': too many fields");
+    return error(ErrorCode::kInvalidArgument,
+                 "nettrace event '" + spec.name + "': too many fields");
   }
   put<std::uint16_t>(row, static_cast<std::uint16_t>(spec.fields.size()));
   for (const FieldSpec& field : spec.fields) {
@@ -409,8 +409,7 @@ std::uint64_t NetTraceWriter::thread(std::uint64_t pid, std::uint64_t tid, std::
     } else {
       // A 64-bit key collision (pids or tids above 32 bits): scan.
       for (std::size_t i = 0; i < thread_keys_.size(); ++i) {
-        if (thread_keys_[i].first == pid && thread_keys_[i].second == tid &&
-            !threads_[i].removed) {
+        if (thread_keys_[i].first == pid && thread_keys_[i].second == tid && !threads_[i].removed) {
           return i + 1;
         }
       }
@@ -522,14 +521,14 @@ Status NetTraceWriter::write_event(const EventHeader& h, std::span<const std::ui
                  "nettrace: event uses unknown thread index " + std::to_string(h.thread));
   }
   if (h.stack > stacks_.count()) {
-    return error(ErrorCode::kInvalidArgument,
-                 "nettrace: event uses stack id " + std::to_string(h.stack) +
-                     " not defined in this segment");
+    return error(ErrorCode::kInvalidArgument, "nettrace: event uses stack id " +
+                                                  std::to_string(h.stack) +
+                                                  " not defined in this segment");
   }
   if (h.label_list > labels_.count()) {
-    return error(ErrorCode::kInvalidArgument,
-                 "nettrace: event uses label list id " + std::to_string(h.label_list) +
-                     " not defined in this segment");
+    return error(ErrorCode::kInvalidArgument, "nettrace: event uses label list id " +
+                                                  std::to_string(h.label_list) +
+                                                  " not defined in this segment");
   }
   if (h.timestamp < last_ts_) {
     return error(ErrorCode::kInvalidArgument,
@@ -642,8 +641,8 @@ Status NetTraceWriter::flush() {
           if (end > pos && end + 2 + row - pos > kSplitTarget) break;
           end += 2 + row;
         }
-        OC_RETURN_IF_ERROR(write_block(
-            kThreadBlock, std::span(pending_threads_.data() + pos, end - pos)));
+        OC_RETURN_IF_ERROR(
+            write_block(kThreadBlock, std::span(pending_threads_.data() + pos, end - pos)));
         pos = end;
       }
       pending_threads_.clear();

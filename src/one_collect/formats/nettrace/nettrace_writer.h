@@ -85,9 +85,9 @@ struct EventSpec {
   std::string name;
   std::vector<FieldSpec> fields;
   // Optional metadata, written only when set.
-  int opcode = -1;       // 0..255
-  int level = -1;        // 0..255
-  int version = -1;      // 0..255
+  int opcode = -1;   // 0..255
+  int level = -1;    // 0..255
+  int version = -1;  // 0..255
   std::uint64_t keywords = 0;
   std::string description;
 };
@@ -97,15 +97,15 @@ struct Label {
   enum class Kind : std::uint8_t { kString = 5, kVarInt = 6 };
   Kind kind = Kind::kString;
   std::string_view key;
-  std::string_view text;  // kString
+  std::string_view text;    // kString
   std::int64_t number = 0;  // kVarInt (zig-zag encoded)
 };
 
 struct EventHeader {
   std::uint32_t metadata_id = 0;
-  std::uint64_t thread = 0;   // thread index from thread(); also the capture thread
+  std::uint64_t thread = 0;  // thread index from thread(); also the capture thread
   std::uint32_t processor = 0;
-  std::uint32_t stack = 0;    // 0: none, else from stack() in this segment
+  std::uint32_t stack = 0;       // 0: none, else from stack() in this segment
   std::uint32_t label_list = 0;  // 0: none, else from label_list() in this segment
   std::uint64_t timestamp = 0;   // ticks; non-decreasing across all events
 };
@@ -273,10 +273,10 @@ class NetTraceWriter {
   std::uint32_t next_metadata_id_ = 1;
   std::vector<std::uint8_t> pending_metadata_;  // rows not yet written
 
-  std::unordered_map<std::uint64_t, std::uint64_t> thread_index_;  // key: pid<<32 ^ tid
+  std::unordered_map<std::uint64_t, std::uint64_t> thread_index_;     // key: pid<<32 ^ tid
   std::vector<std::pair<std::uint64_t, std::uint64_t>> thread_keys_;  // (pid, tid) by index-1
-  std::vector<ThreadState> threads_;  // by index - 1
-  std::vector<std::uint8_t> pending_threads_;  // ThreadBlock rows not yet written
+  std::vector<ThreadState> threads_;                                  // by index - 1
+  std::vector<std::uint8_t> pending_threads_;   // ThreadBlock rows not yet written
   std::vector<std::uint64_t> segment_threads_;  // indices active in this segment
   std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> threads_by_pid_;
   std::vector<std::uint64_t> pending_removals_;  // written after this segment's events

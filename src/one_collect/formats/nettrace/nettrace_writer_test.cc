@@ -120,9 +120,9 @@ TEST(UniversalNetTrace, RoundTripsProcessesMappingsSymbolsAndSamples) {
   EXPECT_EQ(mapping_md.event_id, 3u);
   ASSERT_EQ(mapping_md.fields.size(), 6u);
   EXPECT_EQ(mapping_md.fields[4].name, "FileName");
-  EXPECT_EQ(mapping_md.fields[4].type.code, 19);  // Array
+  EXPECT_EQ(mapping_md.fields[4].type.code, 19);                // Array
   EXPECT_EQ(mapping_md.fields[4].type.element.at(0).code, 23);  // of UTF8CodeUnit
-  EXPECT_EQ(mapping_md.fields[5].type.code, 21);  // VarUInt
+  EXPECT_EQ(mapping_md.fields[5].type.code, 21);                // VarUInt
   EXPECT_EQ(t.metadata[4].name, "ProcessSymbol");
   EXPECT_EQ(t.metadata[4].event_id, 4u);
   EXPECT_EQ(t.metadata[5].name, "ProcessMappingMetadata");
@@ -332,7 +332,7 @@ TEST(NetTraceWriter, SegmentsFlushStacksAndKeepEveryReferenceValid) {
     ASSERT_EQ(t.events[i].tid, 1 + i % 4);
   }
   EXPECT_EQ(t.sequence_points.size(), generations + 1);  // finish() ends the last segment
-  EXPECT_GT(t.block_counts[5], 10u);  // stack blocks
+  EXPECT_GT(t.block_counts[5], 10u);                     // stack blocks
   EXPECT_EQ(t.dropped_events, 0u);
   // Each sequence point carries the threads' last sequence numbers.
   std::uint32_t last_of_thread1 = 0;

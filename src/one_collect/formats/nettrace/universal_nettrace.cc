@@ -31,10 +31,10 @@ Result<std::unique_ptr<UniversalNetTrace>> UniversalNetTrace::create(
                             {var("Id"), var("StartAddress"), var("EndAddress"), var("FileOffset"),
                              str("FileName"), var("MetadataId")},
                             u->mapping_));
-  OC_RETURN_IF_ERROR(define(4, "ProcessSymbol",
-                            {var("Id"), var("MappingId"), var("StartAddress"), var("EndAddress"),
-                             str("Name")},
-                            u->symbol_));
+  OC_RETURN_IF_ERROR(
+      define(4, "ProcessSymbol",
+             {var("Id"), var("MappingId"), var("StartAddress"), var("EndAddress"), str("Name")},
+             u->symbol_));
   OC_RETURN_IF_ERROR(define(5, "ProcessMappingMetadata",
                             {var("Id"), str("SymbolMetadata"), str("VersionMetadata")},
                             u->mapping_metadata_));
@@ -84,9 +84,8 @@ Status UniversalNetTrace::mapping_metadata(std::uint64_t time, std::uint32_t pid
 }
 
 Status UniversalNetTrace::mapping(std::uint64_t time, std::uint32_t pid, std::uint64_t id,
-                                  std::uint64_t start, std::uint64_t end,
-                                  std::uint64_t file_offset, std::string_view file_name,
-                                  std::uint64_t metadata_id) {
+                                  std::uint64_t start, std::uint64_t end, std::uint64_t file_offset,
+                                  std::string_view file_name, std::uint64_t metadata_id) {
   payload_.clear();
   payload_.varuint(id).varuint(start).varuint(end).varuint(file_offset).short_utf8(file_name);
   payload_.varuint(metadata_id);
@@ -115,9 +114,9 @@ Result<std::uint32_t> UniversalNetTrace::sample_kind(std::string_view name) {
   return id;
 }
 
-Status UniversalNetTrace::sample(std::uint32_t kind_metadata, std::uint64_t time,
-                                 std::uint32_t pid, std::uint32_t tid, std::uint32_t cpu,
-                                 std::uint64_t value, std::span<const std::uint64_t> ips,
+Status UniversalNetTrace::sample(std::uint32_t kind_metadata, std::uint64_t time, std::uint32_t pid,
+                                 std::uint32_t tid, std::uint32_t cpu, std::uint64_t value,
+                                 std::span<const std::uint64_t> ips,
                                  std::span<const Label> labels) {
   EventHeader h;
   h.metadata_id = kind_metadata;

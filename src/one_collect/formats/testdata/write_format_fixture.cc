@@ -5,10 +5,10 @@
 
 #include "one_collect/formats/chrome_trace.h"
 #include "one_collect/formats/folded.h"
-#include "one_collect/formats/testing/format_fixture.h"
 #include "one_collect/formats/perfview_xml.h"
 #include "one_collect/formats/pprof.h"
 #include "one_collect/formats/speedscope.h"
+#include "one_collect/formats/testing/format_fixture.h"
 
 using namespace one_collect;
 
@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   failures += check(write_pprof(m, dir + "/fixture.cpu.pb.gz"));
   failures += check(write_pprof(m, dir + "/fixture.off_cpu.pb.gz", PprofOptions{off}));
   failures += check(write_speedscope(m, dir + "/fixture.cpu.speedscope.json"));
-  failures += check(write_speedscope(m, dir + "/fixture.off_cpu.speedscope.json",
-                                     SpeedscopeOptions{off}));
+  failures +=
+      check(write_speedscope(m, dir + "/fixture.off_cpu.speedscope.json", SpeedscopeOptions{off}));
   failures += check(write_folded(m, dir + "/fixture.cpu.folded"));
   FoldedOptions folded_off;
   folded_off.kind = off;

@@ -13,7 +13,8 @@ namespace {
 class FixtureResolver : public SymbolResolver {
  public:
   Status resolve(const SymbolQuery& q, std::span<const std::uint64_t>,
-                 std::vector<ExportResolvedSymbol>& out, std::vector<ExportResolvedLine>& lines) override {
+                 std::vector<ExportResolvedSymbol>& out,
+                 std::vector<ExportResolvedLine>& lines) override {
     if (q.kind == SymbolQuery::Kind::kKernel) {
       out.push_back({0xffffffff81000000ULL, 0xffffffff81000100ULL, "do_syscall_64", "", 0});
       out.push_back({0xffffffff81000100ULL, 0xffffffff81000200ULL, "schedule", "", 0});
@@ -30,7 +31,10 @@ class FixtureResolver : public SymbolResolver {
     if (q.filename == "/lib/x86_64-linux-gnu/libc.so.6") {
       out.push_back({0x2000, 0x2100, "__libc_start_main", "", 0});
       out.push_back({0x2100, 0x2200, "read", "", 0});
-      out.push_back({0x2200, 0x2300, std::string("bad\xff" "utf8"), "", 0});
+      out.push_back({0x2200, 0x2300,
+                     std::string("bad\xff"
+                                 "utf8"),
+                     "", 0});
       return ok_status();
     }
     return ok_status();  // anything else stays unresolved

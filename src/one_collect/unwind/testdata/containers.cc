@@ -9,7 +9,9 @@
 
 volatile unsigned long sink;
 
-__attribute__((noinline)) bool compare_values(unsigned a, unsigned b) { return (a ^ 0x5555u) < (b ^ 0x5555u); }
+__attribute__((noinline)) bool compare_values(unsigned a, unsigned b) {
+  return (a ^ 0x5555u) < (b ^ 0x5555u);
+}
 
 __attribute__((noinline)) unsigned long run_sort(unsigned seed) {
   std::vector<unsigned> v(20000);

@@ -74,10 +74,18 @@ int access_reg(unw_addr_space_t, unw_regnum_t reg, unw_word_t* val, int write, v
   if (write) return -UNW_EREADONLYREG;
   const UnwindInput& in = *static_cast<Ctx*>(arg)->input;
   switch (reg) {
-    case UNW_X86_64_RIP: *val = in.rip; return 0;
-    case UNW_X86_64_RSP: *val = in.rsp; return 0;
-    case UNW_X86_64_RBP: *val = in.rbp; return 0;
-    default: *val = 0; return -UNW_EBADREG;
+    case UNW_X86_64_RIP:
+      *val = in.rip;
+      return 0;
+    case UNW_X86_64_RSP:
+      *val = in.rsp;
+      return 0;
+    case UNW_X86_64_RBP:
+      *val = in.rbp;
+      return 0;
+    default:
+      *val = 0;
+      return -UNW_EBADREG;
   }
 }
 
@@ -87,13 +95,13 @@ int get_proc_name(unw_addr_space_t, unw_word_t, char*, size_t, unw_word_t*, void
   return -UNW_EINVAL;
 }
 
-unw_accessors_t accessors = {find_proc_info, put_unwind_info, get_dyn_info_list_addr, access_mem,
-                             access_reg, access_fpreg, resume, get_proc_name};
+unw_accessors_t accessors = {find_proc_info, put_unwind_info, get_dyn_info_list_addr,
+                             access_mem,     access_reg,      access_fpreg,
+                             resume,         get_proc_name};
 
 }  // namespace
 
-LibunwindReference::LibunwindReference()
-    : address_space_(unw_create_addr_space(&accessors, 0)) {}
+LibunwindReference::LibunwindReference() : address_space_(unw_create_addr_space(&accessors, 0)) {}
 
 LibunwindReference::~LibunwindReference() {
   unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));

@@ -91,8 +91,8 @@ Result<Capture> capture_program(const CaptureOptions& options) {
   auto maps = read_maps(pid);
   if (!maps.ok()) return finish(maps.status());
   for (const MapEntry& e : maps->entries) {
-    CapturedMapping m{e.start, e.end, e.offset, makedev(e.dev_major, e.dev_minor), e.inode,
-                      e.exec, e.path};
+    CapturedMapping m{e.start, e.end,  e.offset, makedev(e.dev_major, e.dev_minor),
+                      e.inode, e.exec, e.path};
     capture.mappings.push_back(std::move(m));
   }
 
@@ -129,7 +129,8 @@ Result<Capture> capture_program(const CaptureOptions& options) {
   auto tids = list_threads(pid);
   std::vector<int> threads = tids.ok() ? *tids : std::vector<int>{pid};
   for (int tid : threads) {
-    int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
+    int fd =
+        static_cast<int>(::syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
     if (fd < 0) {
       if (tid != pid) continue;  // a thread that just exited
       Status st = errno_status(errno, "perf_event_open");
@@ -185,9 +186,8 @@ Result<Capture> capture_program(const CaptureOptions& options) {
         known = known || (m.start == e.start && m.end == e.end && m.path == e.path);
       }
       if (!known) {
-        capture.mappings.push_back(CapturedMapping{e.start, e.end, e.offset,
-                                                   makedev(e.dev_major, e.dev_minor), e.inode,
-                                                   e.exec, e.path});
+        capture.mappings.push_back(CapturedMapping{
+            e.start, e.end, e.offset, makedev(e.dev_major, e.dev_minor), e.inode, e.exec, e.path});
       }
     }
   }
