@@ -23,11 +23,6 @@ std::string_view metric_kind_name(MetricKind kind) {
   return "unknown";
 }
 
-bool is_anonymous_export_mapping_name(std::string_view name) {
-  return name.empty() || name.front() == '[' || name.starts_with("/memfd:") ||
-         name.starts_with("//anon") || name.starts_with("anon_inode:");
-}
-
 // ---------------------------------------------------------------- ExportSymbolTable
 
 const ExportSymbol* ExportSymbolTable::find(std::uint64_t address) const {
@@ -54,48 +49,12 @@ const ExportLine* ExportSymbolTable::find_line(std::uint64_t address) const {
   return found.empty() ? nullptr : &found.back();
 }
 
-// --------------------------------------------------------------- ExportProcess
-
-void ExportProcess::insert_mapping(const ExportMapping& mapping) {
-  auto it = std::upper_bound(
-      mappings_.begin(), mappings_.end(), mapping,
-      [](const ExportMapping& a, const ExportMapping& b) { return a.start < b.start; });
-  auto index = static_cast<std::size_t>(it - mappings_.begin());
-  mappings_.insert(it, mapping);
-  max_end_.resize(mappings_.size());
-  for (std::size_t i = index; i < mappings_.size(); ++i) {
-    std::uint64_t prev = i == 0 ? 0 : max_end_[i - 1];
-    max_end_[i] = std::max(prev, mappings_[i].end);
-  }
-}
-
-const ExportMapping* ExportProcess::find_mapping(std::uint64_t ip, std::uint64_t time) const {
-  auto it = std::upper_bound(mappings_.begin(), mappings_.end(), ip,
-                             [](std::uint64_t a, const ExportMapping& m) { return a < m.start; });
-  const ExportMapping* newest_before = nullptr;
-  const ExportMapping* oldest = nullptr;
-  // Walk back over mappings starting at or below ip; stop once no earlier
-  // mapping can reach ip.
-  for (auto i = static_cast<std::size_t>(it - mappings_.begin()); i > 0; --i) {
-    if (max_end_[i - 1] <= ip) break;
-    const ExportMapping& m = mappings_[i - 1];
-    if (!m.contains(ip)) continue;
-    if (m.time <= time && (!newest_before || m.time >= newest_before->time)) newest_before = &m;
-    if (!oldest || m.time < oldest->time) oldest = &m;
-  }
-  return newest_before ? newest_before : oldest;
-}
-
 // --------------------------------------------------------------- ExportMachine
 
-ExportMachine::ExportMachine() : callstacks_(4096), attributes_(64) {
+ExportMachine::ExportMachine()
+    : callstacks_(4096), attributes_(64), processes_(strings_.intern("[kernel]")) {
   sample_kind(kCpuKind, MetricKind::kDuration);
   off_cpu_kind_ = sample_kind(kOffCpuKind, MetricKind::kDuration);
-  kernel_mapping_.start = kKernelAddressStart;
-  kernel_mapping_.end = std::numeric_limits<std::uint64_t>::max();
-  kernel_mapping_.filename = strings_.intern("[kernel]");
-  kernel_mapping_.kernel = true;
-  kernel_mapping_.id = next_mapping_id_++;
 }
 
 SampleKind ExportMachine::sample_kind(std::string_view name, MetricKind metric) {
@@ -124,25 +83,13 @@ MetricKind ExportMachine::sample_metric(SampleKind kind) const {
   return kind < kinds_.size() ? kinds_[kind].metric : MetricKind::kCount;
 }
 
-ExportProcess& ExportMachine::process(std::uint32_t pid) {
-  auto [it, added] = process_index_.emplace(pid, static_cast<std::uint32_t>(processes_.size()));
-  if (added) {
-    processes_.emplace_back();
-    processes_.back().pid = pid;
-    processes_.back().ns_pid = pid;
-  }
-  return processes_[it->second];
-}
+ExportProcess& ExportMachine::process(std::uint32_t pid) { return processes_.process(pid); }
 
 const ExportProcess* ExportMachine::find_process(std::uint32_t pid) const {
-  auto it = process_index_.find(pid);
-  return it == process_index_.end() ? nullptr : &processes_[it->second];
+  return processes_.find(pid);
 }
 
-ExportProcess* ExportMachine::find_process(std::uint32_t pid) {
-  auto it = process_index_.find(pid);
-  return it == process_index_.end() ? nullptr : &processes_[it->second];
-}
+ExportProcess* ExportMachine::find_process(std::uint32_t pid) { return processes_.find(pid); }
 
 void ExportMachine::set_comm(std::uint32_t pid, std::string_view comm) {
   StringId id = strings_.intern(comm);
@@ -151,29 +98,16 @@ void ExportMachine::set_comm(std::uint32_t pid, std::string_view comm) {
 
 void ExportMachine::add_process_start(std::uint32_t pid, std::uint64_t time,
                                       std::string_view comm) {
-  ExportProcess& p = process(pid);
-  p.start_time = time;
-  if (!comm.empty()) p.comm = strings_.intern(comm);
+  processes_.start(pid, time, comm.empty() ? 0 : strings_.intern(comm));
 }
 
 void ExportMachine::add_process_exit(std::uint32_t pid, std::uint64_t time) {
-  process(pid).exit_time = time;
+  processes_.exit(pid, time);
 }
 
 void ExportMachine::add_fork(std::uint32_t parent_pid, std::uint32_t child_pid,
                              std::uint64_t time) {
-  if (parent_pid == child_pid) return;
-  process(parent_pid);  // both exist; the references below stay valid
-  ExportProcess& child = process(child_pid);
-  const ExportProcess& parent = *find_process(parent_pid);
-  child.start_time = time;
-  child.comm = parent.comm;
-  child.cmdline = parent.cmdline;
-  child.anon_symbols = parent.anon_symbols;
-  for (ExportMapping m : parent.mappings_) {
-    m.id = next_mapping_id_++;
-    child.insert_mapping(m);
-  }
+  processes_.fork(parent_pid, child_pid, time);
 }
 
 std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
@@ -189,23 +123,12 @@ std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, 
   m.build_id = build_id.empty() ? 0 : strings_.intern(build_id);
   m.anon = is_anonymous_export_mapping_name(filename);
   m.kernel = start >= kKernelAddressStart;
-  m.id = next_mapping_id_++;
-  process(pid).insert_mapping(m);
-  return m.id;
+  return processes_.add_mapping(pid, m);
 }
 
 const ExportMapping* ExportMachine::find_mapping(std::uint32_t pid, std::uint64_t ip,
                                                  std::uint64_t time) const {
-  if (ip >= kKernelAddressStart) {
-    // Kernel modules may be registered as mappings of pid 0 or the process;
-    // fall back to the machine-wide kernel mapping.
-    if (const ExportProcess* p = find_process(pid)) {
-      if (const ExportMapping* m = p->find_mapping(ip, time)) return m;
-    }
-    return &kernel_mapping_;
-  }
-  const ExportProcess* p = find_process(pid);
-  return p ? p->find_mapping(ip, time) : nullptr;
+  return processes_.find_mapping(pid, ip, time);
 }
 
 bool ExportMachine::add_sample(std::uint64_t time, MetricValue value, std::uint32_t pid,
@@ -253,56 +176,27 @@ std::uint64_t ExportMachine::sample_magnitude(const ExportSample& sample) const 
 void ExportMachine::on_switch_out(std::uint32_t pid, std::uint32_t tid, std::uint16_t cpu,
                                   std::uint64_t time, std::uint64_t leaf_ip,
                                   std::span<const std::uint64_t> frames) {
-  if (tid == 0) return;  // the idle task never waits
-  pending_switch_[tid] = PendingSwitch{time, leaf_ip, pid, callstacks_.intern(frames), cpu};
+  if (tid == 0) return;  // the idle task never waits: do not intern its stack
+  off_cpu_.switch_out(pid, tid, cpu, time, leaf_ip, callstacks_.intern(frames));
 }
 
 bool ExportMachine::on_switch_in(std::uint32_t tid, std::uint64_t time) {
-  auto it = pending_switch_.find(tid);
-  if (it == pending_switch_.end()) return false;
-  PendingSwitch p = it->second;
-  pending_switch_.erase(it);
-  if (time < p.time) return false;  // out-of-order records: no honest duration
-  ExportSample s;
-  s.time = p.time;
-  s.value = time - p.time;
-  s.leaf_ip = p.leaf_ip;
-  s.pid = p.pid;
-  s.tid = tid;
-  s.callstack = p.callstack;
-  s.cpu = p.cpu;
-  s.kind = off_cpu_kind_;
-  return add_sample(s);
+  auto sample = off_cpu_.switch_in(tid, time, off_cpu_kind_);
+  return sample && add_sample(*sample);
 }
 
 std::uint32_t ExportMachine::record_type(ExportRecordType type) {
-  auto it = record_type_by_name_.find(type.name);
-  if (it != record_type_by_name_.end()) return it->second;
-  auto index = static_cast<std::uint32_t>(record_types_.size());
-  record_type_by_name_.emplace(type.name, index);
-  record_types_.push_back(std::move(type));
-  return index;
+  return records_.type(std::move(type));
 }
 
 std::uint32_t ExportMachine::add_record(std::uint32_t type, std::span<const std::uint8_t> bytes) {
-  if (type >= record_types_.size() || bytes.size() > std::numeric_limits<std::uint32_t>::max()) {
-    return 0;
-  }
-  records_.push_back(
-      ExportRecord{record_arena_.size(), static_cast<std::uint32_t>(bytes.size()), type});
-  record_arena_.insert(record_arena_.end(), bytes.begin(), bytes.end());
-  return static_cast<std::uint32_t>(records_.size());
+  return records_.add(type, bytes);
 }
 
-const ExportRecord* ExportMachine::record(std::uint32_t id) const {
-  if (id == 0 || id > records_.size()) return nullptr;
-  return &records_[id - 1];
-}
+const ExportRecord* ExportMachine::record(std::uint32_t id) const { return records_.get(id); }
 
 std::span<const std::uint8_t> ExportMachine::record_data(std::uint32_t id) const {
-  const ExportRecord* r = record(id);
-  if (!r) return {};
-  return std::span<const std::uint8_t>(record_arena_.data() + r->offset, r->length);
+  return records_.data(id);
 }
 
 std::span<const ExportAttribute> ExportMachine::attribute_set(std::uint32_t id) const {
@@ -493,8 +387,8 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     file_tables[key] = table;
     if (build_id != key.build_id) {
       // Record the discovered build id on every mapping of that file.
-      for (ExportProcess& p : processes_) {
-        for (ExportMapping& m : p.mappings_) {
+      for (ExportProcess& p : processes_.mutable_processes()) {
+        for (ExportMapping& m : p.mutable_mappings()) {
           if (m.filename == key.filename && m.build_id == 0) m.build_id = build_id;
         }
       }
@@ -504,7 +398,7 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
   if (!kernel.addresses.empty()) {
     SymbolQuery q;
     q.kind = SymbolQuery::Kind::kKernel;
-    kernel_mapping_.symbols = resolve(q, kernel, "kernel");
+    processes_.mutable_kernel_mapping().symbols = resolve(q, kernel, "kernel");
   }
   for (auto& [pid, pending] : anon) {
     SymbolQuery q;
@@ -516,10 +410,10 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     if (ExportProcess* mp = find_process(pid)) mp->anon_symbols = table;
   }
 
-  for (ExportProcess& p : processes_) {
-    for (ExportMapping& m : p.mappings_) {
+  for (ExportProcess& p : processes_.mutable_processes()) {
+    for (ExportMapping& m : p.mutable_mappings()) {
       if (m.kernel) {
-        m.symbols = kernel_mapping_.symbols;
+        m.symbols = processes_.kernel_mapping().symbols;
       } else if (m.anon) {
         m.symbols = p.anon_symbols;
       } else {
@@ -533,7 +427,7 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
 
 std::vector<ProcessGroup> ExportMachine::split_processes_by_comm() const {
   std::map<std::string_view, ProcessGroup> groups;
-  for (const ExportProcess& p : processes_) {
+  for (const ExportProcess& p : processes()) {
     ProcessGroup& g = groups[string(p.comm)];
     g.comm = p.comm;
     g.pids.push_back(p.pid);
@@ -567,7 +461,7 @@ void ExportMachine::replay_by_time(const std::function<void(const ReplayEvent&)>
     const ExportMapping* mapping;
   };
   std::vector<Other> others;
-  for (const ExportProcess& p : processes_) {
+  for (const ExportProcess& p : processes()) {
     if (pid_filter && !pid_filter(p.pid)) continue;
     std::uint64_t start = p.start_time == kUnknownTime ? 0 : p.start_time;
     others.push_back(Other{start, ReplayEvent::Kind::kProcessStart, &p, nullptr});
@@ -630,12 +524,8 @@ void ExportMachine::replay_by_time(const std::function<void(const ReplayEvent&)>
 std::size_t ExportMachine::memory_bytes() const {
   std::size_t bytes = strings_.memory_bytes() + callstacks_.memory_bytes() +
                       attributes_.memory_bytes() + samples_.capacity() * sizeof(ExportSample) +
-                      records_.capacity() * sizeof(ExportRecord) + record_arena_.capacity() +
-                      spans_.capacity() * sizeof(ExportSpan) +
-                      processes_.capacity() * sizeof(ExportProcess);
-  for (const ExportProcess& p : processes_) {
-    bytes += p.mappings_.capacity() * (sizeof(ExportMapping) + sizeof(std::uint64_t));
-  }
+                      records_.memory_bytes() + spans_.capacity() * sizeof(ExportSpan) +
+                      processes_.memory_bytes();
   for (const ExportSymbolTable& t : symbol_tables_) {
     bytes += t.symbols.capacity() * sizeof(ExportSymbol) + t.lines.capacity() * sizeof(ExportLine);
   }
