@@ -33,6 +33,10 @@ std::string_view error_code_name(ErrorCode code) {
   return "unknown error";
 }
 
+Status error(ErrorCode code, const char* message) {
+  return Status(code, message != nullptr ? std::string(message) : std::string());
+}
+
 const std::string& Status::message() const {
   static const std::string kEmpty;
   return detail_ ? detail_->message : kEmpty;

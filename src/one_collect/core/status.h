@@ -75,6 +75,10 @@ inline Status ok_status() { return Status(); }
 inline Status error(ErrorCode code, std::string message) {
   return Status(code, std::move(message));
 }
+// A literal message: built out of line, so a hot function's error branch is
+// one call rather than an inlined string construction (which costs the
+// success path its registers and stack frame).
+[[gnu::cold]] Status error(ErrorCode code, const char* message);
 
 // Prints "Result::value() on an error: <code>: <message>" to stderr and
 // aborts. Reading the value of a failed Result is a bug in the caller; a

@@ -118,7 +118,11 @@ inline Result<T> EventFormat::get(EventFieldRef ref, ByteSpan data) const {
       return value;
     }
   }
-  return get_slow<T>(ref, data);
+  // Moved out of a named local on purpose: a slow call writing straight into
+  // the return slot would make that slot escape, and the caller could no
+  // longer keep the fast path's Result in registers.
+  Result<T> slow = get_slow<T>(ref, data);
+  return Result<T>(std::move(slow));
 }
 
 template <typename T>
