@@ -59,6 +59,7 @@ const Result<ElfFile>& MappedFile::elf() const {
                                      : Status(open_status_));
     } else {
       elf_.emplace(ElfFile::open_fd(fd_, path_));
+      elf_parsed_.store(true, std::memory_order_release);
     }
   });
   return *elf_;

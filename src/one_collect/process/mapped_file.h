@@ -67,6 +67,13 @@ class MappedFile {
   const Status& open_status() const { return open_status_; }
   std::uint64_t dev() const { return dev_; }
   std::uint64_t ino() const { return ino_; }
+  // The owning ProcessTable's handle for this file (1-based), 0: none.
+  std::uint32_t id() const { return id_; }
+  void set_id(std::uint32_t id) { id_ = id; }
+  // Names the file by its path in the process (opened through another link).
+  void set_path(std::string path) { path_ = std::move(path); }
+  // Whether elf() has parsed the file (it does so at most once).
+  bool elf_parsed() const { return elf_parsed_.load(std::memory_order_acquire); }
 
   // The parsed ELF file, mapped from the held fd on first use (thread-safe).
   const Result<ElfFile>& elf() const;
@@ -99,6 +106,8 @@ class MappedFile {
   Status open_status_;
   std::uint64_t dev_ = 0;
   std::uint64_t ino_ = 0;
+  std::uint32_t id_ = 0;
+  mutable std::atomic<bool> elf_parsed_{false};
   mutable std::once_flag elf_once_;
   mutable std::optional<Result<ElfFile>> elf_;
   mutable std::mutex mu_;

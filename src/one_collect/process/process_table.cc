@@ -20,16 +20,6 @@ struct ProcessTable::Process {
   std::uint64_t exit_time = kTimeForever;
 };
 
-bool is_anonymous_mapping_name(std::string_view name) {
-  if (name.empty()) return true;
-  if (name.front() == '[') return true;  // [heap], [stack], [anon:...], [vsyscall]
-  if (name.starts_with("//anon") || name.starts_with("/memfd:") ||
-      name.starts_with("anon_inode:") || name.starts_with("/dev/zero")) {
-    return true;
-  }
-  return false;
-}
-
 namespace {
 
 // The [vdso] is identical in every process of this kernel: read ours once.
@@ -72,7 +62,38 @@ ProcessTable::Process& ProcessTable::process(std::uint32_t pid) {
   return *slot;
 }
 
-std::shared_ptr<MappedFile> ProcessTable::file_for(const MmapEvent& ev, Status& status) {
+void ProcessTable::assign_id(const std::shared_ptr<MappedFile>& file) {
+  if (!file || file->id() != 0) return;
+  by_id_.push_back(file);
+  file->set_id(static_cast<std::uint32_t>(by_id_.size()));
+}
+
+std::shared_ptr<MappedFile> ProcessTable::file(std::uint32_t id) const {
+  return id == 0 || id > by_id_.size() ? nullptr : by_id_[id - 1];
+}
+
+std::uint64_t ProcessTable::elf_parses() const {
+  std::uint64_t n = 0;
+  for (const auto& f : by_id_) n += f->elf_parsed() ? 1 : 0;
+  return n;
+}
+
+// /proc/PID/map_files/<start>-<end> is the inode the process mapped, whatever
+// its path names now (deleted, replaced, another mount namespace). Root only.
+Result<std::shared_ptr<MappedFile>> ProcessTable::open_map_files(const MmapEvent& ev,
+                                                                 const std::string& name) const {
+  char range[64];
+  std::snprintf(range, sizeof range, "/map_files/%llx-%llx",
+                static_cast<unsigned long long>(ev.start),
+                static_cast<unsigned long long>(ev.start + ev.len));
+  std::string link = proc_root_ + "/" + std::to_string(ev.pid) + range;
+  OC_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> file, MappedFile::open(-1, link));
+  file->set_path(name);
+  return file;
+}
+
+std::shared_ptr<MappedFile> ProcessTable::file_for(const MmapEvent& ev, std::string_view path_view,
+                                                   bool deleted, Status& status) {
   FileKey key;
   key.dev = ev.dev;
   key.ino = ev.ino;
@@ -86,15 +107,18 @@ std::shared_ptr<MappedFile> ProcessTable::file_for(const MmapEvent& ev, Status& 
       return it->second;
     }
   }
-  std::string path(ev.path);
-  // Open through the process's root so container paths resolve there.
+  std::string path(path_view);
+  std::string name(ev.path);  // as reported (" (deleted)" kept)
+  // Open through the process's root so container paths resolve there. A
+  // deleted file has no path to open: only map_files reaches it.
   std::string root = proc_root_ + "/" + std::to_string(ev.pid) + "/root";
-  int root_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int root_fd = deleted ? -1 : ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   Result<std::shared_ptr<MappedFile>> opened =
-      root_fd >= 0 ? MappedFile::open(root_fd, path)
-                   : error(ErrorCode::kNotFound, "process root " + root + " is gone");
+      deleted        ? error(ErrorCode::kNotFound, name + ": deleted before it was seen")
+      : root_fd >= 0 ? MappedFile::open(root_fd, path)
+                     : error(ErrorCode::kNotFound, "process root " + root + " is gone");
   if (root_fd >= 0) ::close(root_fd);
-  if (!opened.ok() && root_fd < 0) {
+  if (!opened.ok() && root_fd < 0 && !deleted) {
     // The process is gone (late event): the host path is only acceptable
     // when it is provably the same inode.
     if (key.dev != 0 || key.ino != 0) opened = MappedFile::open(-1, path);
@@ -110,20 +134,43 @@ std::shared_ptr<MappedFile> ProcessTable::file_for(const MmapEvent& ev, Status& 
       // dev mismatch when the inode matches, refuse anything else.
       if (file->ino() != key.ino) {
         status = error(ErrorCode::kNotFound, path + ": file at this path is not the mapped inode");
-        file = MappedFile::unavailable(path, Status(status));
+        file = MappedFile::unavailable(name, Status(status));
       }
     }
-    if (file->available()) ++stats_.files_opened;
   } else {
     status = std::move(opened).status();
-    file = MappedFile::unavailable(path, Status(status));
+    file = MappedFile::unavailable(name, Status(status));
   }
-  if (!file->available()) ++stats_.files_unavailable;
+  if (!file->available()) {
+    // The mapped inode itself, while the process and its mapping still exist.
+    auto direct = open_map_files(ev, path);
+    if (direct.ok() && (key.ino == 0 || (*direct)->ino() == key.ino)) {
+      file = std::move(direct).value();
+      status = Status();
+      ++stats_.files_from_map_files;
+    }
+  }
+  if (file->available()) {
+    ++stats_.files_opened;
+  } else {
+    ++stats_.files_unavailable;
+  }
   if (key.empty()) {
     key.dev = file->dev();
     key.ino = file->ino();
   }
-  if (!key.empty() && file->available()) files_[key] = file;
+  if (file->available()) {
+    // A file first met without dev/ino (build id key) may already be open.
+    FileKey inode_key{file->dev(), file->ino(), {}};
+    if (auto it = files_.find(inode_key); it != files_.end() && !(inode_key == key)) {
+      ++stats_.files_shared;
+      --stats_.files_opened;
+      files_[key] = it->second;
+      return it->second;
+    }
+    assign_id(file);
+    if (!key.empty()) files_[key] = file;
+  }
   return file;
 }
 
@@ -142,14 +189,23 @@ Status ProcessTable::on_mmap(const MmapEvent& ev) {
   auto& name = names_[name_key];
   if (!name) name = std::make_shared<const std::string>(name_key);
   m.name = name;
-  if (ev.path == "[vdso]") {
-    if (!vdso_) vdso_ = load_own_vdso();
-    m.file = vdso_;
-    m.anonymous = vdso_ == nullptr;
-  } else if (is_anonymous_mapping_name(ev.path)) {
-    m.anonymous = true;
-  } else {
-    m.file = file_for(ev, status);
+  MappingName kind = classify_mapping_name(ev.path);
+  switch (kind.kind) {
+    case MappingNameKind::kVdso:
+      if (!vdso_) {
+        vdso_ = load_own_vdso();
+        assign_id(vdso_);
+      }
+      m.file = vdso_;
+      m.anonymous = vdso_ == nullptr;
+      break;
+    case MappingNameKind::kAnonymous:
+      m.anonymous = true;
+      break;
+    case MappingNameKind::kFile:
+    case MappingNameKind::kDeletedFile:
+      m.file = file_for(ev, kind.path, kind.kind == MappingNameKind::kDeletedFile, status);
+      break;
   }
   Process& p = process(ev.pid);
   auto pos = std::upper_bound(p.mappings.begin(), p.mappings.end(), m.start,

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "one_collect/core/bytes.h"
+#include "one_collect/core/mapping_name.h"
 #include "one_collect/core/status.h"
 #include "one_collect/process/mapped_file.h"
 
@@ -56,10 +57,9 @@ class AddressSpace {
   virtual const Mapping* find(std::uint64_t addr) const = 0;
 };
 
-// True for names of mappings without a backing file we can read: "",
-// "//anon", "[anon:...]", "[heap]", "/memfd:...", "anon_inode:..." (the
-// [vdso] is special-cased by the table).
-bool is_anonymous_mapping_name(std::string_view name);
+// Which names are anonymous, files, deleted files or the [vdso]:
+// classify_mapping_name / is_anonymous_mapping_name (core/mapping_name.h),
+// the same rule the export model uses.
 
 struct MmapEvent {
   std::uint32_t pid = 0;
@@ -80,6 +80,9 @@ struct ProcessTableStats {
   std::uint64_t files_shared = 0;  // mmaps that reused an already open file
   std::uint64_t files_unavailable = 0;
   std::uint64_t identity_mismatches = 0;  // the file at the path is not the mapped inode
+  // Files opened through /proc/PID/map_files (the mapped inode itself) because
+  // the path was deleted, replaced or unreachable.
+  std::uint64_t files_from_map_files = 0;
 };
 
 class ProcessTable {
@@ -129,11 +132,21 @@ class ProcessTable {
   const ProcessTableStats& stats() const { return stats_; }
   // Every open file (for tests and symbolization).
   std::size_t open_file_count() const { return files_.size(); }
+  // The held-open file with this id (MappedFile::id(), 1-based), or null.
+  // Symbolization after collection reads files through these, not paths.
+  std::shared_ptr<MappedFile> file(std::uint32_t id) const;
+  // How many held files have had their ELF parsed (each at most once: the
+  // unwinder's CFI index and the symbol table share MappedFile::elf()).
+  std::uint64_t elf_parses() const;
 
   struct Process;
 
  private:
-  std::shared_ptr<MappedFile> file_for(const MmapEvent& ev, Status& status);
+  std::shared_ptr<MappedFile> file_for(const MmapEvent& ev, std::string_view path, bool deleted,
+                                       Status& status);
+  Result<std::shared_ptr<MappedFile>> open_map_files(const MmapEvent& ev,
+                                                     const std::string& name) const;
+  void assign_id(const std::shared_ptr<MappedFile>& file);
   Process& process(std::uint32_t pid);
   const Mapping* find_in(const Process& p, std::uint64_t addr, std::uint64_t time) const;
 
@@ -142,6 +155,7 @@ class ProcessTable {
   std::unordered_map<FileKey, std::shared_ptr<MappedFile>, FileKeyHash> files_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> names_;
   std::shared_ptr<MappedFile> vdso_;
+  std::vector<std::shared_ptr<MappedFile>> by_id_;  // id - 1 -> file
   ProcessTableStats stats_;
 };
 

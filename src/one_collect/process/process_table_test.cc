@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <string>
 
+#include "one_collect/testing/privileged.h"
 #include "one_collect/testing/temp_dir.h"
 
 namespace one_collect {
@@ -221,6 +223,70 @@ TEST(ProcessTable, AnonymousNamesAndVdso) {
   ASSERT_NE(m->file, nullptr);
   ASSERT_TRUE(m->file->elf().ok());
   EXPECT_TRUE(m->file->elf()->section(".eh_frame").ok());
+}
+
+TEST(ProcessTable, FilesHaveIdsAndCountTheirElfParses) {
+  ProcessTable t;
+  ASSERT_TRUE(t.load_from_proc(static_cast<std::uint32_t>(::getpid()), 5).ok());
+  auto addr = reinterpret_cast<std::uint64_t>(&local_function);
+  const Mapping* m = t.find(static_cast<std::uint32_t>(::getpid()), addr, 6);
+  ASSERT_NE(m, nullptr);
+  ASSERT_NE(m->file, nullptr);
+  ASSERT_NE(m->file->id(), 0u);
+  EXPECT_EQ(t.file(m->file->id()).get(), m->file.get());
+  EXPECT_EQ(t.file(0), nullptr);
+  EXPECT_EQ(t.file(1u << 30), nullptr);
+  EXPECT_FALSE(m->file->elf_parsed());
+  std::uint64_t before = t.elf_parses();
+  ASSERT_TRUE(m->file->elf().ok());
+  ASSERT_TRUE(m->file->elf().ok());
+  EXPECT_TRUE(m->file->elf_parsed());
+  EXPECT_EQ(t.elf_parses(), before + 1);
+}
+
+// A file deleted before its mapping was seen ("<path> (deleted)") and a
+// path that now names another file are both read through
+// /proc/PID/map_files: the inode the process really mapped.
+TEST(ProcessTable, DeletedOrReplacedFilesOpenThroughMapFiles) {
+  OC_REQUIRE_ROOT();
+  testing::TempDir tmp("oc_process_mapfiles");
+  fs::path copy = tmp / "app";
+  fs::copy_file("/proc/self/exe", copy);
+  struct stat st;
+  ASSERT_EQ(::stat(copy.c_str(), &st), 0);
+  int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  void* p = ::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  ASSERT_NE(p, MAP_FAILED);
+  fs::remove(copy);
+  std::ofstream(copy) << "another file at the same path";
+  auto pid = static_cast<std::uint32_t>(::getpid());
+  auto start = reinterpret_cast<std::uint64_t>(p);
+
+  ProcessTable t;
+  std::string deleted = copy.string() + " (deleted)";
+  MmapEvent ev = anon(pid, start, 4096, 1, deleted);
+  ev.dev = st.st_dev;
+  ev.ino = st.st_ino;
+  EXPECT_TRUE(t.on_mmap(ev).ok());
+  MmapEvent replaced = ev;
+  std::string path = copy.string();
+  replaced.path = path;
+  replaced.pid = pid;
+  ProcessTable t2;
+  EXPECT_TRUE(t2.on_mmap(replaced).ok());  // the path's file is refused, map_files taken
+  for (const ProcessTable* table : {&t, &t2}) {
+    const Mapping* m = table->find(pid, start, 2);
+    ASSERT_NE(m, nullptr);
+    ASSERT_NE(m->file, nullptr);
+    EXPECT_TRUE(m->file->available());
+    EXPECT_EQ(m->file->ino(), static_cast<std::uint64_t>(st.st_ino));
+    EXPECT_EQ(m->file->path(), copy.string());
+    EXPECT_TRUE(m->file->elf().ok());
+    EXPECT_EQ(table->stats().files_from_map_files, 1u);
+  }
+  ::munmap(p, 4096);
 }
 
 }  // namespace
