@@ -103,6 +103,44 @@ TEST(ElfSymbols, StrippedBinaryUsesDebugLinkNextToIt) {
   expect_fixture_names(cache, *id, *out, stripped, 4);
 }
 
+// An ELF file parsed by its owner (a held MappedFile, whose elf() also
+// feeds the unwinder) is indexed without a second open or parse; source
+// lines of a file with its own DWARF are read through the held fd.
+TEST(ElfSymbols, AlreadyParsedElfIsIndexedWithoutReparsing) {
+  auto out = run_fixture(OC_SYM_FIXTURE);
+  ASSERT_TRUE(out.has_value());
+  int fd = ::open(OC_SYM_FIXTURE, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto elf = ElfFile::open_fd(fd, OC_SYM_FIXTURE);
+  ASSERT_TRUE(elf.ok()) << elf.status().to_string();
+  SymbolCache cache;
+  auto id = cache.load_elf(*elf, OC_SYM_FIXTURE, -1, fd);
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  expect_fixture_names(cache, *id, *out, OC_SYM_FIXTURE, 4);
+  EXPECT_TRUE(cache.module(*id)->from_parsed_elf);
+  EXPECT_EQ(cache.module(*id)->dwarf_file, "/proc/self/fd/" + std::to_string(fd));
+  auto again = cache.load_elf(*elf, OC_SYM_FIXTURE, -1, fd);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *id);
+  // The same inode loaded by path is the same module: nothing parsed again.
+  auto by_path = cache.load(OC_SYM_FIXTURE);
+  ASSERT_TRUE(by_path.ok());
+  EXPECT_EQ(*by_path, *id);
+  EXPECT_EQ(cache.module_count(), 1u);
+  EXPECT_EQ(cache.stats().elf_parses, 0u);
+  EXPECT_EQ(cache.stats().elf_reused, 1u);
+  // Source lines come through the held fd.
+  const auto& [name, addr] = *out->functions.begin();
+  const auto* m = out->mapping_of(addr);
+  ASSERT_NE(m, nullptr);
+  auto vaddr = cache.process_to_vaddr(*id, addr, m->start, m->pgoff);
+  ASSERT_TRUE(vaddr.has_value());
+  auto frames = cache.source_frames(*id, *vaddr);
+  ASSERT_TRUE(frames.ok()) << name << ": " << frames.status().to_string();
+  EXPECT_FALSE(frames->empty());
+  ::close(fd);
+}
+
 TEST(ElfSymbols, StrippedWithoutBuildIdIsCheckedByCrc) {
   std::string dir = std::string(OC_SYM_STRIPPED_DIR);
   std::string stripped = dir + "/oc_sym_fixture_noid";

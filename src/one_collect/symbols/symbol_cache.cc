@@ -49,8 +49,41 @@ Result<ModuleId> SymbolCache::load_fd(int fd, const std::string& path, int root_
   return r;
 }
 
+Result<ModuleId> SymbolCache::load_elf(const ElfFile& elf, const std::string& path, int root_fd,
+                                       int fd) {
+  auto key = std::make_pair(elf.device(), elf.inode());
+  bool keyed = key.first != 0 || key.second != 0;
+  if (keyed) {
+    if (auto it = by_inode_.find(key); it != by_inode_.end()) return it->second;
+    if (auto it = failed_.find(key); it != failed_.end()) return it->second;
+  }
+  // Source lines of the file itself read through the held fd: /proc/self/fd/N
+  // reopens the same inode, deleted or in another mount namespace.
+  std::string self_dwarf = fd >= 0 ? "/proc/self/fd/" + std::to_string(fd) : path;
+  std::size_t before = modules_.size();
+  auto r = index_elf(elf, path, root_fd, self_dwarf);
+  if (r.ok() && modules_.size() != before) {  // a new module, not a build-id match
+    modules_[*r].from_parsed_elf = true;
+    ++stats_.elf_reused;
+  }
+  if (keyed) {
+    if (r.ok()) {
+      by_inode_[key] = *r;
+    } else {
+      failed_[key] = r.status();
+    }
+  }
+  return r;
+}
+
 Result<ModuleId> SymbolCache::index(int fd, const std::string& path, int root_fd) {
   OC_ASSIGN_OR_RETURN(ElfFile elf, ElfFile::open_fd(fd, path));
+  ++stats_.elf_parses;
+  return index_elf(elf, path, root_fd, path);
+}
+
+Result<ModuleId> SymbolCache::index_elf(const ElfFile& elf, const std::string& path, int root_fd,
+                                        const std::string& self_dwarf_path) {
   std::string build_id = elf.build_id_hex();
   if (!build_id.empty()) {
     if (auto it = by_build_id_.find(build_id); it != by_build_id_.end()) return it->second;
@@ -71,12 +104,13 @@ Result<ModuleId> SymbolCache::index(int fd, const std::string& path, int root_fd
     if (d.ok()) {
       debug = std::move(d).value();
       m.debug_file = debug->name();
+      ++stats_.debug_files;
     }
   }
   if (debug && has_section(*debug, ".debug_info")) {
     m.dwarf_file = debug->name();
   } else if (has_section(elf, ".debug_info")) {
-    m.dwarf_file = path;
+    m.dwarf_file = self_dwarf_path;
   }
   OC_ASSIGN_OR_RETURN(m.table, SymbolTable::from_elf(elf, debug ? &*debug : nullptr));
   modules_.push_back(std::move(m));

@@ -53,6 +53,16 @@ struct ModuleSymbols {
   // source lines; empty if neither has DWARF.
   std::string dwarf_file;
   SymbolTable table;
+  // Indexed from an ElfFile its owner had already parsed (load_elf), not
+  // opened and parsed by the cache.
+  bool from_parsed_elf = false;
+};
+
+// How much work the cache did: tests assert "opened and indexed once".
+struct SymbolCacheStats {
+  std::uint64_t elf_parses = 0;   // binaries the cache opened and parsed itself (load, load_fd)
+  std::uint64_t elf_reused = 0;   // modules indexed from an already parsed ElfFile (load_elf)
+  std::uint64_t debug_files = 0;  // separate debug files found and parsed
 };
 
 struct ResolvedSymbol {
@@ -77,9 +87,19 @@ class SymbolCache {
   // The same for an already open file (e.g. one held open since it was
   // mapped). The fd is not closed. `path` is used for debuglink searches.
   Result<ModuleId> load_fd(int fd, const std::string& path, int root_fd = -1);
+  // The same for an ELF file its owner already parsed (a MappedFile's
+  // elf(), which the unwinder's CFI index reads too): nothing is opened or
+  // parsed again except a separate debug file. `path` is the file's path in
+  // the process (debuglink searches); `fd` (-1: none) is a held fd on the
+  // file, through which source lines are read when the file itself has
+  // DWARF, so they come from the mapped inode even if the path changed.
+  // Keyed by the ElfFile's (device, inode) and build id like load().
+  Result<ModuleId> load_elf(const ElfFile& elf, const std::string& path, int root_fd = -1,
+                            int fd = -1);
 
   const ModuleSymbols* module(ModuleId id) const;
   std::size_t module_count() const { return modules_.size(); }
+  const SymbolCacheStats& stats() const { return stats_; }
 
   // The symbol holding ELF virtual address `vaddr` in module `id`.
   std::optional<ResolvedSymbol> resolve(ModuleId id, std::uint64_t vaddr) const;
@@ -101,6 +121,8 @@ class SymbolCache {
 
  private:
   Result<ModuleId> index(int fd, const std::string& path, int root_fd);
+  Result<ModuleId> index_elf(const ElfFile& elf, const std::string& path, int root_fd,
+                             const std::string& self_dwarf_path);
 
   DebugFileOptions options_;
   std::deque<ModuleSymbols> modules_;
@@ -108,6 +130,7 @@ class SymbolCache {
   std::unordered_map<std::string, ModuleId> by_build_id_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, Status> failed_;
   SourceLines source_lines_;
+  SymbolCacheStats stats_;
 };
 
 }  // namespace one_collect
