@@ -7,6 +7,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "one_collect/core/mapping_name.h"
+
 namespace one_collect {
 
 std::string_view metric_kind_name(MetricKind kind) {
@@ -113,6 +115,14 @@ void ExportMachine::add_fork(std::uint32_t parent_pid, std::uint32_t child_pid,
 std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
                                          std::uint64_t end, std::uint64_t file_offset,
                                          std::string_view filename, std::string_view build_id) {
+  return add_mapping(pid, time, start, end, file_offset, filename, build_id,
+                     MappingOrigin{is_anonymous_mapping_name(filename), 0});
+}
+
+std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
+                                         std::uint64_t end, std::uint64_t file_offset,
+                                         std::string_view filename, std::string_view build_id,
+                                         MappingOrigin origin) {
   if (end <= start) return 0;
   ExportMapping m;
   m.start = start;
@@ -121,7 +131,8 @@ std::uint32_t ExportMachine::add_mapping(std::uint32_t pid, std::uint64_t time, 
   m.time = time;
   m.filename = strings_.intern(filename);
   m.build_id = build_id.empty() ? 0 : strings_.intern(build_id);
-  m.anon = is_anonymous_export_mapping_name(filename);
+  m.anon = origin.anonymous;
+  m.file = origin.anonymous ? 0 : origin.file;
   m.kernel = start >= kKernelAddressStart;
   return processes_.add_mapping(pid, m);
 }
@@ -276,18 +287,27 @@ const ExportSymbol* ExportMachine::find_symbol(std::uint32_t pid, std::uint64_t 
 
 namespace {
 
-// Where one sampled address goes for resolution.
+// Where one sampled address goes for resolution: the OS session's held file
+// when the mapping has one (a path may name several files over a recording,
+// and one file several paths), else the name and build id.
 struct FileKey {
+  std::uint32_t file;
   StringId filename;
   StringId build_id;
   bool operator<(const FileKey& o) const {
-    return std::tie(filename, build_id) < std::tie(o.filename, o.build_id);
+    return std::tie(file, filename, build_id) < std::tie(o.file, o.filename, o.build_id);
   }
 };
+
+FileKey file_key(const ExportMapping& m) {
+  return m.file != 0 ? FileKey{m.file, 0, 0} : FileKey{0, m.filename, m.build_id};
+}
 
 struct PendingQuery {
   std::uint32_t pid = 0;
   std::uint32_t ns_pid = 0;
+  StringId filename = 0;  // of the first mapping seen (files)
+  StringId build_id = 0;
   std::vector<std::uint64_t> addresses;
 };
 
@@ -316,10 +336,12 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
       q.pid = pid;
       q.addresses.push_back(ip);
     } else {
-      PendingQuery& q = files[FileKey{m->filename, m->build_id}];
+      PendingQuery& q = files[file_key(*m)];
       if (q.addresses.empty()) {
         q.pid = pid;
         q.ns_pid = find_process(pid) ? find_process(pid)->ns_pid : pid;
+        q.filename = m->filename;
+        q.build_id = m->build_id;
       }
       q.addresses.push_back(m->symbol_address(ip));
     }
@@ -372,27 +394,30 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     q.kind = SymbolQuery::Kind::kFile;
     q.pid = pending.pid;
     q.ns_pid = pending.ns_pid;
-    q.filename = string(key.filename);
-    q.build_id = string(key.build_id);
+    q.filename = string(pending.filename);
+    q.build_id = string(pending.build_id);
+    q.file = key.file;
     std::string name(q.filename);
-    StringId build_id = key.build_id;
+    StringId build_id = pending.build_id;
     if (build_id == 0) {
       if (auto found = resolver.build_id(q)) {
         build_id = strings_.intern(*found);
-        q.filename = string(key.filename);  // views stay valid: re-read after intern
+        q.filename = string(pending.filename);  // views stay valid: re-read after intern
         q.build_id = string(build_id);
       }
     }
     std::uint32_t table = resolve(q, pending, name);
     file_tables[key] = table;
-    if (build_id != key.build_id) {
+    if (build_id != pending.build_id) {
       // Record the discovered build id on every mapping of that file.
       for (ExportProcess& p : processes_.mutable_processes()) {
         for (ExportMapping& m : p.mutable_mappings()) {
-          if (m.filename == key.filename && m.build_id == 0) m.build_id = build_id;
+          bool same =
+              key.file != 0 ? m.file == key.file : (m.file == 0 && m.filename == key.filename);
+          if (same && m.build_id == 0) m.build_id = build_id;
         }
       }
-      file_tables[FileKey{key.filename, build_id}] = table;
+      if (key.file == 0) file_tables[FileKey{0, key.filename, build_id}] = table;
     }
   }
   if (!kernel.addresses.empty()) {
@@ -417,7 +442,7 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
       } else if (m.anon) {
         m.symbols = p.anon_symbols;
       } else {
-        auto it = file_tables.find(FileKey{m.filename, m.build_id});
+        auto it = file_tables.find(file_key(m));
         if (it != file_tables.end()) m.symbols = it->second;
       }
     }

@@ -140,10 +140,20 @@ class ExportMachine {
   void add_process_exit(std::uint32_t pid, std::uint64_t time);
   // A fork: the child starts with the parent's comm and mappings.
   void add_fork(std::uint32_t parent_pid, std::uint32_t child_pid, std::uint64_t time);
-  // Adds a mapping (anonymity decided from the name); returns its id.
+  // Adds a mapping (anonymity decided from the name by
+  // is_anonymous_mapping_name, core/mapping_name.h); returns its id.
   std::uint32_t add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
                             std::uint64_t end, std::uint64_t file_offset, std::string_view filename,
                             std::string_view build_id = {});
+  // The same with what the OS session's process model decided: whether the
+  // mapping is anonymous and the held-open file behind it (0: none).
+  struct MappingOrigin {
+    bool anonymous = false;
+    std::uint32_t file = 0;
+  };
+  std::uint32_t add_mapping(std::uint32_t pid, std::uint64_t time, std::uint64_t start,
+                            std::uint64_t end, std::uint64_t file_offset, std::string_view filename,
+                            std::string_view build_id, MappingOrigin origin);
   // The machine-wide kernel mapping [kKernelAddressStart, max).
   const ExportMapping& kernel_mapping() const { return processes_.kernel_mapping(); }
   // The mapping that covers ip for this process at this time (kernel ips

@@ -253,6 +253,45 @@ TEST(ExportMachine, CaptureAndResolveSymbols) {
   EXPECT_EQ(m.find_symbol(1, 0x800000, 1), nullptr);  // its resolution failed
 }
 
+// Mappings carrying the OS session's held file are grouped by that file: a
+// path replaced during the recording names two files (two queries), one file
+// seen under two paths is one query; the query carries the file handle.
+TEST(ExportMachine, SymbolQueriesGroupByHeldFile) {
+  class FileResolver : public FakeResolver {
+   public:
+    Status resolve(const SymbolQuery& q, std::span<const std::uint64_t> addresses,
+                   std::vector<ExportResolvedSymbol>& symbols,
+                   std::vector<ExportResolvedLine>& lines) override {
+      files.push_back(q.file);
+      return FakeResolver::resolve(q, addresses, symbols, lines);
+    }
+    std::vector<std::uint32_t> files;
+  };
+  ExportMachine m;
+  using Origin = ExportMachine::MappingOrigin;
+  m.add_mapping(1, 0, 0x400000, 0x500000, 0, "/bin/app", {}, Origin{false, 7});
+  m.add_mapping(2, 0, 0x400000, 0x500000, 0, "/bin/app", {}, Origin{false, 8});  // replaced
+  m.add_mapping(3, 0, 0x400000, 0x500000, 0, "/other/path", {}, Origin{false, 7});
+  m.add_mapping(3, 0, 0x600000, 0x700000, 0, "/dev/zero");                // anonymous (one rule)
+  m.add_mapping(3, 0, 0x800000, 0x900000, 0, "/x", {}, Origin{true, 9});  // caller says anon
+  EXPECT_TRUE(m.find_mapping(3, 0x600000, 0)->anon);
+  EXPECT_TRUE(m.find_mapping(3, 0x800000, 0)->anon);
+  EXPECT_EQ(m.find_mapping(3, 0x800000, 0)->file, 0u);
+  for (std::uint32_t pid : {1u, 2u, 3u}) {
+    m.add_sample(1, MetricValue::count(1), pid, pid, 0, 0, 0x400105 + pid * 0x100, {});
+  }
+  FileResolver r;
+  ASSERT_TRUE(m.capture_and_resolve_symbols(r).ok());
+  EXPECT_THAT(r.files, ::testing::UnorderedElementsAre(7u, 8u));
+  EXPECT_THAT(r.calls, ::testing::UnorderedElementsAre("/bin/app|0|2", "/bin/app|0|1"));
+  const ExportSymbol* a = m.find_symbol(1, 0x400205, 1);
+  const ExportSymbol* b = m.find_symbol(2, 0x400305, 1);
+  const ExportSymbol* c = m.find_symbol(3, 0x400405, 1);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(m.find_mapping(1, 0x400205, 1)->symbols, m.find_mapping(3, 0x400405, 1)->symbols);
+  EXPECT_NE(m.find_mapping(1, 0x400205, 1)->symbols, m.find_mapping(2, 0x400305, 1)->symbols);
+}
+
 TEST(ExportMachine, CallerFramesAreNamedAtReturnAddressMinusOne) {
   EXPECT_EQ(frame_lookup_ip(0x1000, true), 0x1000u);
   EXPECT_EQ(frame_lookup_ip(0x1000, false), 0xfffu);

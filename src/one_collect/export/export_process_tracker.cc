@@ -4,11 +4,6 @@
 
 namespace one_collect {
 
-bool is_anonymous_export_mapping_name(std::string_view name) {
-  return name.empty() || name.front() == '[' || name.starts_with("/memfd:") ||
-         name.starts_with("//anon") || name.starts_with("anon_inode:");
-}
-
 // --------------------------------------------------------------- ExportProcess
 
 void ExportProcess::insert_mapping(const ExportMapping& mapping) {

@@ -35,7 +35,11 @@ struct ExportMapping {
   StringId build_id = 0;      // lowercase hex, 0: unknown
   std::uint32_t id = 0;       // machine-unique, 1-based
   std::uint32_t symbols = 0;  // symbol table id, 0: none yet
-  bool anon = false;          // anonymous, JIT, [heap], /memfd:, ...
+  // The OS session's held-open file behind the mapping (Linux: the
+  // ProcessTable's MappedFile id), 0: none. Symbolization groups addresses by
+  // it and reads that file, not whatever the path names after collection.
+  std::uint32_t file = 0;
+  bool anon = false;  // anonymous, JIT, [heap], /memfd:, /dev/zero, ... (core/mapping_name.h)
   bool kernel = false;
 
   bool contains(std::uint64_t ip) const { return ip >= start && ip < end; }
@@ -45,8 +49,6 @@ struct ExportMapping {
     return (anon || kernel) ? ip : ip - start + file_offset;
   }
 };
-
-bool is_anonymous_export_mapping_name(std::string_view filename);
 
 class ExportProcess {
  public:

@@ -73,6 +73,9 @@ struct SymbolQuery {
   std::uint32_t ns_pid = 0;
   std::string_view filename;  // kFile
   std::string_view build_id;  // kFile, lowercase hex or empty
+  // kFile: the OS session's held-open file (ExportMapping::file), 0: none
+  // (then the resolver finds the file by filename / build id).
+  std::uint32_t file = 0;
 };
 
 struct ExportResolvedSymbol {
