@@ -4,10 +4,11 @@
 
 #include <cerrno>
 #include <csignal>
-#include <fstream>
 #include <string_view>
 
+#include "one_collect/core/strings.h"
 #include "one_collect/fs/find_program.h"
+#include "one_collect/fs/read_file.h"
 #include "one_collect/linux/tracefs.h"
 
 namespace one_collect::record_trace {
@@ -84,8 +85,9 @@ Status check_events(const std::vector<TracepointName>& events) {
 
 std::string permission_advice() {
   std::string value = "unknown";
-  std::ifstream in("/proc/sys/kernel/perf_event_paranoid");
-  if (in) std::getline(in, value);
+  if (auto text = read_file("/proc/sys/kernel/perf_event_paranoid", 64); text.ok()) {
+    if (auto level = parse_decimal<int>(trim(*text))) value = std::to_string(*level);
+  }
   return "perf_events needs privilege here: run record-trace as root, or give it CAP_PERFMON "
          "(Linux 5.8+) or CAP_SYS_ADMIN (sudo setcap cap_perfmon,cap_sys_ptrace+ep record-trace), "
          "or lower the sysctl kernel.perf_event_paranoid (now " +
