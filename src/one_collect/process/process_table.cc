@@ -174,7 +174,8 @@ std::shared_ptr<MappedFile> ProcessTable::file_for(const MmapEvent& ev, std::str
   return file;
 }
 
-Status ProcessTable::on_mmap(const MmapEvent& ev) {
+Status ProcessTable::on_mmap(const MmapEvent& ev, const Mapping** added) {
+  if (added != nullptr) *added = nullptr;
   if (ev.len == 0 || ev.start + ev.len < ev.start) {
     return error(ErrorCode::kInvalidArgument, "mmap with an empty or wrapping range");
   }
@@ -222,6 +223,7 @@ Status ProcessTable::on_mmap(const MmapEvent& ev) {
     it->overlapped = pos->overlapped = true;
   }
   ++stats_.mappings;
+  if (added != nullptr) *added = &*pos;
   return status;
 }
 

@@ -98,7 +98,10 @@ class ProcessTable {
   // Records a mapping and opens its file now (held open). A file that
   // cannot be opened still gives a mapping (frames stay addressable) and
   // a non-ok Status for the caller to count.
-  Status on_mmap(const MmapEvent& ev);
+  // `added` (optional) gets the mapping recorded, valid until the next on_*
+  // call: its `anonymous` and `file` (MappedFile::id()) are what the export
+  // model copies, so both layers agree (null when the range was refused).
+  Status on_mmap(const MmapEvent& ev, const Mapping** added = nullptr);
   void on_fork(std::uint32_t parent, std::uint32_t child, std::uint64_t time);
   // Seeds a process that already runs when collection starts (perf reports
   // only new mmaps): its executable mappings from /proc/PID/maps, as if

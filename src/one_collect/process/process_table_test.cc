@@ -235,6 +235,13 @@ TEST(ProcessTable, FilesHaveIdsAndCountTheirElfParses) {
   ASSERT_NE(m->file->id(), 0u);
   EXPECT_EQ(t.file(m->file->id()).get(), m->file.get());
   EXPECT_EQ(t.file(0), nullptr);
+  const Mapping* added = nullptr;
+  EXPECT_TRUE(t.on_mmap(anon(1, 0x1000, 0x1000, 1, "/dev/zero (deleted)"), &added).ok());
+  ASSERT_NE(added, nullptr);
+  EXPECT_TRUE(added->anonymous);
+  EXPECT_EQ(added->file, nullptr);
+  EXPECT_FALSE(t.on_mmap(anon(1, 0x1000, 0, 1), &added).ok());
+  EXPECT_EQ(added, nullptr);
   EXPECT_EQ(t.file(1u << 30), nullptr);
   EXPECT_FALSE(m->file->elf_parsed());
   std::uint64_t before = t.elf_parses();
