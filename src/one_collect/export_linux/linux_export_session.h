@@ -25,6 +25,10 @@
 
 namespace one_collect {
 
+namespace linux_session {
+struct State;
+}
+
 struct LinuxSessionOptions {
   // Launch this command and record until it exits (empty: no command).
   std::vector<std::string> command;
@@ -65,9 +69,8 @@ class LinuxExportSession : public ExportSession {
   std::vector<std::string> notes() const;
 
  private:
-  struct State;
   LinuxSessionOptions options_;
-  std::unique_ptr<State> state_;
+  std::unique_ptr<linux_session::State> state_;
 };
 
 }  // namespace one_collect
