@@ -69,7 +69,41 @@ void LinuxSymbolResolver::add_file_symbols(ModuleId module,
   }
 }
 
+namespace {
+
+// The module a held file was indexed as, kept in its kSymbols attachment.
+struct HeldModule {
+  const void* resolver = nullptr;  // whose SymbolCache the id belongs to
+  Result<ModuleId> module;
+};
+
+}  // namespace
+
+Result<ModuleId> LinuxSymbolResolver::load_held(const MappedFile& file, std::uint32_t pid) {
+  auto index = [&]() -> Result<ModuleId> {
+    const Result<ElfFile>& elf = file.elf();
+    if (!elf.ok()) return elf.status();
+    // The process root only helps find a separate debug file; the binary
+    // itself is the held inode.
+    int root = open_root(pid);
+    auto module = cache_.load_elf(*elf, file.path(), root, file.fd());
+    if (root >= 0) ::close(root);
+    ++stats_.held_files;
+    return module;
+  };
+  const HeldModule& held = file.attachment<HeldModule>(FileAttachment::kSymbols, [&] {
+    return HeldModule{this, index()};
+  });
+  if (held.resolver == this) return held.module;
+  return index();  // another resolver's attachment: our cache keys by inode anyway
+}
+
 Result<ModuleId> LinuxSymbolResolver::load(const SymbolQuery& query) {
+  if (query.file != 0 && files_ != nullptr) {
+    std::shared_ptr<MappedFile> file = files_->file(query.file);
+    if (file && file->available()) return load_held(*file, query.pid);
+  }
+  ++stats_.path_loads;
   int root = open_root(query.pid);
   auto module = cache_.load(std::string(query.filename), root);
   if (!module.ok() && root >= 0) module = cache_.load(std::string(query.filename), -1);

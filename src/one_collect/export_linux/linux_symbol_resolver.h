@@ -3,7 +3,12 @@
 //
 //   files      ELF .symtab/.dynsym (and separate debug files) through one
 //              SymbolCache: each file indexed once, each address looked up
-//              once; opened inside the process's root for containers. With
+//              once. A query naming a held file (SymbolQuery::file, the
+//              session's ProcessTable MappedFile id) is read through that
+//              file, the inode mapped at mmap time, parsed once for the
+//              unwinder and the symbols alike (MappedFile::elf()); the module
+//              is remembered in the file's kSymbols attachment. Only queries
+//              without one open the path, inside the process's root. With
 //              DWARF (the file's or its debug file's), each sampled address
 //              also gets its source file:line and inlined frames (libdw,
 //              SymbolCache::source_frames), and each symbol its source file.
@@ -17,14 +22,26 @@
 #include <string>
 
 #include "one_collect/export/export_machine.h"
+#include "one_collect/process/process_table.h"
 #include "one_collect/symbols/kernel_symbols.h"
 #include "one_collect/symbols/symbol_cache.h"
 
 namespace one_collect {
 
+// What the resolver did, for tests and notes.
+struct LinuxSymbolResolverStats {
+  std::uint64_t held_files = 0;  // distinct held files indexed through MappedFile::elf()
+  std::uint64_t path_loads = 0;  // file queries answered by opening a path
+};
+
 class LinuxSymbolResolver : public SymbolResolver {
  public:
-  LinuxSymbolResolver() = default;
+  // `files`: the session's process table, whose held files SymbolQuery::file
+  // names (null: every file is opened by path). It must outlive the resolver.
+  explicit LinuxSymbolResolver(const ProcessTable* files = nullptr) : files_(files) {}
+
+  const SymbolCache& cache() const { return cache_; }
+  const LinuxSymbolResolverStats& stats() const { return stats_; }
 
   Status resolve(const SymbolQuery& query, std::span<const std::uint64_t> addresses,
                  std::vector<ExportResolvedSymbol>& symbols,
@@ -33,11 +50,14 @@ class LinuxSymbolResolver : public SymbolResolver {
 
  private:
   Result<ModuleId> load(const SymbolQuery& query);
+  Result<ModuleId> load_held(const MappedFile& file, std::uint32_t pid);
   void add_file_symbols(ModuleId module, std::span<const std::uint64_t> addresses,
                         std::vector<ExportResolvedSymbol>& symbols,
                         std::vector<ExportResolvedLine>& lines);
 
+  const ProcessTable* files_ = nullptr;
   SymbolCache cache_;
+  LinuxSymbolResolverStats stats_;
   std::optional<KernelSymbols> kernel_;
   Status kernel_error_;
   bool kernel_tried_ = false;
