@@ -199,7 +199,8 @@ Status rundown_and_enable(State& st) {
     m.metadata().start_time = clock_ns(CLOCK_MONOTONIC);
     m.metadata().start_unix_ns = clock_ns(CLOCK_REALTIME);
   });
-  st.resolver = std::make_unique<LinuxSymbolResolver>();
+  // The resolver reads the files the process table holds open (one parse each).
+  st.resolver = std::make_unique<LinuxSymbolResolver>(&st.processes);
   return st.session->enable();
 }
 

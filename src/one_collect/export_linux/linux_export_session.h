@@ -22,6 +22,7 @@
 
 #include "one_collect/core/status.h"
 #include "one_collect/export/export_session.h"
+#include "one_collect/unwind/stack_unwinder.h"
 
 namespace one_collect {
 
@@ -39,6 +40,9 @@ struct LinuxSessionOptions {
   // When set, each sample and tracepoint record is rendered as one line
   // ("time cpu comm pid/tid kind ip" or "name field=value ...") as it arrives.
   std::function<void(std::string_view line)> live_output;
+  // Makes the unwinder for the user part of DWARF-mode samples. Empty: the
+  // library's (CFI, frame pointers, JIT scan). Tests plug in a fake here.
+  std::function<std::unique_ptr<unwind::StackUnwinder>()> make_unwinder;
 };
 
 // Counters readable from any thread while collection runs.

@@ -28,13 +28,15 @@ struct Recording {
   LinuxExportSession* session = nullptr;
 };
 
-Recording record(std::vector<std::string> command, bool off_cpu, CallstackMode mode) {
+Recording record(std::vector<std::string> command, bool off_cpu, CallstackMode mode,
+                 std::function<std::unique_ptr<unwind::StackUnwinder>()> make_unwinder = {}) {
   ExportSettings settings;
   EXPECT_TRUE(settings.add_scenario(off_cpu ? "off_cpu" : "cpu").ok());
   EXPECT_TRUE(settings.set_cpu_sampling_frequency(1000).ok());
   settings.set_callstack_mode(mode);
   LinuxSessionOptions options;
   options.command = std::move(command);
+  options.make_unwinder = std::move(make_unwinder);
   // Rings that hold a whole test recording (1.5 s at 1 kHz of 16 KiB stack
   // copies is 24 MiB): zero loss must hold even when the consumer, slowed by
   // ASan and a parallel test, gets no CPU for the whole run.
@@ -271,6 +273,42 @@ TEST(LinuxExportSessionTest, CallerEndingWithACallIsNamedByTheCall) {
   std::string top = go_pprof(dir, "-top cpu.pb.gz");
   EXPECT_NE(top.find("oc_tail_caller"), std::string::npos) << top;
   EXPECT_EQ(top.find("oc_after_tail_caller"), std::string::npos) << top;
+}
+
+// Writes the sampled ip, then a marker no real unwind produces.
+class MarkerUnwinder : public unwind::StackUnwinder {
+ public:
+  static constexpr std::uint64_t kMarker = 0x5eed0000;
+  unwind::UnwindResult unwind(const AddressSpace&, const unwind::UnwindInput& input,
+                              std::span<std::uint64_t> frames) override {
+    unwind::UnwindResult r;
+    if (frames.size() >= 2) {
+      frames[0] = input.rip;
+      frames[1] = kMarker;
+      r.count = 2;
+    }
+    return r;
+  }
+};
+
+// The session takes its unwinder through LinuxSessionOptions::make_unwinder:
+// the plugged one's frames reach the machine.
+TEST(LinuxExportSessionTest, PluggedUnwinderFramesReachTheMachine) {
+  OC_REQUIRE_ROOT();
+  Recording run = record({OC_EXPORT_WORKLOAD, "cpu", "300"}, false, CallstackMode::kDwarf,
+                         [] { return std::make_unique<MarkerUnwinder>(); });
+  ASSERT_TRUE(run.status.ok()) << run.status.to_string();
+  std::size_t marked = 0, samples = 0;
+  run.exporter->machine().read([&](const ExportMachine& m) {
+    for (const auto& s : m.samples()) {
+      ++samples;
+      auto frames = m.callstacks().get(s.callstack);
+      if (!frames) continue;
+      for (auto ip : *frames) marked += ip == MarkerUnwinder::kMarker;
+    }
+  });
+  ASSERT_GT(samples, 0u);
+  EXPECT_GT(marked, samples / 2) << marked << " of " << samples;
 }
 
 TEST(LinuxExportSessionTest, UnknownCommandIsAClearError) {

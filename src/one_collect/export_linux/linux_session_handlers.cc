@@ -112,13 +112,20 @@ Status on_mmap(State& st, const MmapFields& mm, const EventData& d) {
     if (ino.ok()) ev.ino = *ino;
   }
   if (!ev.executable) return ok_status();
-  Status opened = st.processes.on_mmap(ev);
+  const Mapping* recorded = nullptr;
+  Status opened = st.processes.on_mmap(ev, &recorded);
   if (!opened.ok()) {
     ++st.unopened_files;
     st.last_file_error = opened.message();
   }
   st.machine.write([&](ExportMachine& m) {
-    m.add_mapping(pid, ev.time, addr, addr + len, pgoff, path, build_id);
+    // One source of truth: the process table's anonymity and held file.
+    ExportMachine::MappingOrigin origin{is_anonymous_mapping_name(path), 0};
+    if (recorded != nullptr) {
+      origin.anonymous = recorded->anonymous;
+      origin.file = recorded->file && recorded->file->available() ? recorded->file->id() : 0;
+    }
+    m.add_mapping(pid, ev.time, addr, addr + len, pgoff, path, build_id, origin);
   });
   return ok_status();
 }

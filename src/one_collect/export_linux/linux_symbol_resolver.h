@@ -41,6 +41,7 @@ class LinuxSymbolResolver : public SymbolResolver {
   explicit LinuxSymbolResolver(const ProcessTable* files = nullptr) : files_(files) {}
 
   const SymbolCache& cache() const { return cache_; }
+  const ProcessTable* files() const { return files_; }
   const LinuxSymbolResolverStats& stats() const { return stats_; }
 
   Status resolve(const SymbolQuery& query, std::span<const std::uint64_t> addresses,

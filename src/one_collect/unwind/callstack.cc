@@ -43,9 +43,15 @@ PerfSampleRequest perf_request(const CallstackOptions& options) {
 }
 
 CallstackReader::CallstackReader(const ProcessTable& processes, CallstackOptions options)
-    : processes_(processes),
-      options_(options),
-      unwinder_(UnwinderOptions{options.max_frames, true, 64}) {}
+    : CallstackReader(processes, options, nullptr) {}
+
+CallstackReader::CallstackReader(const ProcessTable& processes, CallstackOptions options,
+                                 std::unique_ptr<StackUnwinder> unwinder)
+    : processes_(processes), options_(options), unwinder_(std::move(unwinder)) {
+  if (!unwinder_) {
+    unwinder_ = std::make_unique<Unwinder>(UnwinderOptions{options.max_frames, true, 64});
+  }
+}
 
 CallstackResult CallstackReader::read(const SampleStackInput& sample,
                                       std::span<std::uint64_t> frames) {
@@ -83,7 +89,7 @@ CallstackResult CallstackReader::read(const SampleStackInput& sample,
         in.stack = sample.user_stack;
         in.stack_base = in.rsp;
         auto space = processes_.view(sample.pid, sample.time);
-        result.user = unwinder_.unwind(space, in, frames.subspan(n, limit - n));
+        result.user = unwinder_->unwind(space, in, frames.subspan(n, limit - n));
         result.user_unwound = true;
         n += result.user.count;
       }

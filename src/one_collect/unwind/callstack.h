@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "one_collect/core/bytes.h"
@@ -67,19 +68,23 @@ struct CallstackResult {
 
 class CallstackReader {
  public:
+  // With the library's Unwinder (CFI, frame pointers, JIT scan) for DWARF mode.
   CallstackReader(const ProcessTable& processes, CallstackOptions options);
+  // With `unwinder` for the user part in DWARF mode (null: the library's).
+  CallstackReader(const ProcessTable& processes, CallstackOptions options,
+                  std::unique_ptr<StackUnwinder> unwinder);
 
   // Writes the sample's frames, innermost first: kernel frames, then user
   // frames. Allocates nothing.
   CallstackResult read(const SampleStackInput& sample, std::span<std::uint64_t> frames);
 
   const CallstackOptions& options() const { return options_; }
-  Unwinder& unwinder() { return unwinder_; }
+  StackUnwinder& unwinder() { return *unwinder_; }
 
  private:
   const ProcessTable& processes_;
   CallstackOptions options_;
-  Unwinder unwinder_;
+  std::unique_ptr<StackUnwinder> unwinder_;
 };
 
 }  // namespace one_collect::unwind

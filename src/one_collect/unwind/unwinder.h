@@ -7,48 +7,20 @@
 // pair. It never emits a return address outside the known mappings, stops
 // cleanly at the end of the copied stack, and says why every unwind ended.
 // Rows are cached in a direct-mapped cache keyed by (file, address); the
-// hot path allocates nothing.
+// hot path allocates nothing. The three steps live in cfi_step.cc,
+// frame_pointer_step.cc and jit_scan_step.cc (unwind_steps.h); this class
+// walks the frames and picks the step for each.
 #pragma once
 
 #include <cstdint>
 #include <span>
-#include <string_view>
 
-#include "one_collect/core/bytes.h"
 #include "one_collect/process/process_table.h"
 #include "one_collect/unwind/cfi.h"
 #include "one_collect/unwind/file_unwind_info.h"
+#include "one_collect/unwind/stack_unwinder.h"
 
 namespace one_collect::unwind {
-
-enum class UnwindEnd : std::uint8_t {
-  kEndOfStack = 0,   // the return address is undefined (DW_CFA_undefined) or 0: complete
-  kOutsideMappings,  // the next address lies in no known mapping
-  kNoCfi,            // no CFI for the address, and frame pointers did not help
-  kBadCfi,           // CFI exists but is malformed or uses what we cannot evaluate
-  kBadCfa,           // the CFA is unknown or does not move up the stack
-  kStackExhausted,   // a needed read lies beyond the copied stack (copy too small)
-  kMaxDepth,         // the frame limit was reached
-  kJitNotFound,      // in anonymous code, neither frame pointer nor scan found a caller
-  kNoRegisters,      // the sample had no usable registers
-};
-std::string_view unwind_end_name(UnwindEnd end);
-
-struct UnwindInput {
-  std::uint64_t rip = 0;
-  std::uint64_t rsp = 0;
-  std::uint64_t rbp = 0;
-  ByteSpan stack;                // the copied user stack
-  std::uint64_t stack_base = 0;  // address of stack[0] (the sample's rsp for perf)
-};
-
-struct UnwindResult {
-  std::size_t count = 0;  // frames written (the first is rip)
-  UnwindEnd end = UnwindEnd::kEndOfStack;
-  std::uint16_t dwarf_frames = 0;
-  std::uint16_t fp_frames = 0;
-  std::uint16_t scan_frames = 0;
-};
 
 struct UnwinderOptions {
   std::size_t max_frames = 256;
@@ -62,18 +34,18 @@ struct RuleCacheStats {
   double hit_rate() const { return lookups ? static_cast<double>(hits) / lookups : 0.0; }
 };
 
-class Unwinder {
+class Unwinder final : public StackUnwinder {
  public:
   static constexpr std::size_t kCacheSlots = 512;
 
   explicit Unwinder(UnwinderOptions options = {});
-  ~Unwinder();
+  ~Unwinder() override;
   Unwinder(const Unwinder&) = delete;
   Unwinder& operator=(const Unwinder&) = delete;
 
   // Writes frames (innermost first) into `frames`. Allocates nothing.
   UnwindResult unwind(const AddressSpace& space, const UnwindInput& input,
-                      std::span<std::uint64_t> frames);
+                      std::span<std::uint64_t> frames) override;
 
   const RuleCacheStats& cache_stats() const { return stats_; }
   void reset_cache_stats() { stats_ = {}; }
