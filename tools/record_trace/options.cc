@@ -82,11 +82,11 @@ Status apply_frequency(RecordOptions& o, std::string_view value) {
 
 Status apply_callstacks(RecordOptions& o, std::string_view value) {
   if (value == "dwarf") {
-    o.callstacks = Callstacks::kDwarf;
+    o.callstacks = CallstackMode::kDwarf;
   } else if (value == "fp") {
-    o.callstacks = Callstacks::kFramePointer;
+    o.callstacks = CallstackMode::kFramePointer;
   } else if (value == "none") {
-    o.callstacks = Callstacks::kNone;
+    o.callstacks = CallstackMode::kNone;
   } else {
     return usage("--callstacks: unknown mode " + quoted(value) + " (use dwarf, fp or none)");
   }

@@ -15,12 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "one_collect/core/callstack_mode.h"
 #include "one_collect/core/status.h"
 #include "one_collect/formats/format_registry.h"
 
 namespace one_collect::record_trace {
-
-enum class Callstacks : std::uint8_t { kDwarf, kFramePointer, kNone };
 
 struct TracepointName {
   std::string system;
@@ -37,7 +36,7 @@ struct RecordOptions {
   std::vector<const OutputFormat*> formats;
   std::string out;  // empty: the current directory
   std::uint64_t frequency_hz = 1000;
-  Callstacks callstacks = Callstacks::kDwarf;
+  CallstackMode callstacks = CallstackMode::kDwarf;
   std::uint32_t stack_size = 16384;
   std::optional<double> duration_s;
   std::size_t buffer_bytes = 0;  // 0: the engine's default

@@ -42,7 +42,7 @@ TEST(RecordTraceOptions, DefaultsSampleCpuWithDwarfAtOneKilohertzIntoNettrace) {
   EXPECT_TRUE(o->cpu_sampling());
   EXPECT_FALSE(o->off_cpu);
   EXPECT_EQ(o->frequency_hz, 1000u);
-  EXPECT_EQ(o->callstacks, Callstacks::kDwarf);
+  EXPECT_EQ(o->callstacks, CallstackMode::kDwarf);
   EXPECT_EQ(o->stack_size, 16384u);
   EXPECT_FALSE(o->duration_s.has_value());
   EXPECT_EQ(names(o->effective_formats()), std::vector<std::string_view>{"nettrace"});
@@ -86,7 +86,7 @@ TEST(RecordTraceOptions, EveryOptionInLongShortAndInlineForms) {
             (std::vector<std::string_view>{"pprof", "speedscope", "folded", "chrome"}));
   EXPECT_EQ(o->out, "/tmp/x");
   EXPECT_EQ(o->frequency_hz, 4000u);
-  EXPECT_EQ(o->callstacks, Callstacks::kFramePointer);
+  EXPECT_EQ(o->callstacks, CallstackMode::kFramePointer);
   EXPECT_EQ(o->stack_size, 8192u);
   ASSERT_TRUE(o->duration_s.has_value());
   EXPECT_DOUBLE_EQ(*o->duration_s, 2.5);

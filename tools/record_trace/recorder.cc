@@ -88,17 +88,7 @@ ExportSettings make_settings(const RecordOptions& o) {
   // After the frequency, which turns sampling on: --off-cpu or --event alone
   // record no CPU samples.
   s.enable_cpu_sampling(o.cpu_sampling());
-  switch (o.callstacks) {
-    case Callstacks::kDwarf:
-      s.set_callstack_mode(CallstackMode::kDwarf);
-      break;
-    case Callstacks::kFramePointer:
-      s.set_callstack_mode(CallstackMode::kFramePointer);
-      break;
-    case Callstacks::kNone:
-      s.set_callstack_mode(CallstackMode::kNone);
-      break;
-  }
+  s.set_callstack_mode(o.callstacks);
   s.enable_context_switches(o.off_cpu);
   for (std::uint32_t pid : o.pids) s.add_target_pid(pid);
   for (const TracepointName& e : o.events) {

@@ -6,18 +6,6 @@
 
 namespace one_collect {
 
-std::string_view callstack_mode_name(CallstackMode mode) {
-  switch (mode) {
-    case CallstackMode::kNone:
-      return "none";
-    case CallstackMode::kFramePointer:
-      return "frame_pointer";
-    case CallstackMode::kDwarf:
-      return "dwarf";
-  }
-  return "unknown";
-}
-
 Status ExportSettings::set_cpu_sampling_frequency(std::uint64_t hz) {
   if (hz == 0 || hz > 1000000) {
     return error(ErrorCode::kInvalidArgument,

@@ -11,17 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "one_collect/core/callstack_mode.h"
 #include "one_collect/core/status.h"
 #include "one_collect/export/export_machine.h"
 
 namespace one_collect {
-
-enum class CallstackMode : std::uint8_t {
-  kNone = 0,          // leaf ip only
-  kFramePointer = 1,  // kernel-walked frame-pointer callchains
-  kDwarf = 2,         // user stack copy unwound with CFI (frame pointers as fallback)
-};
-std::string_view callstack_mode_name(CallstackMode mode);
 
 // An extra event (a tracepoint "system/name") to collect.
 struct ExtraEvent {

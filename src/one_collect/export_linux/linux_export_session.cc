@@ -38,20 +38,18 @@ struct StackPlan {
 
 StackPlan plan_stacks(const ExportSettings& settings, std::uint32_t stack_size) {
   StackPlan plan;
+  plan.unwind.mode = settings.callstack_mode();
   switch (settings.callstack_mode()) {
     case CallstackMode::kNone:
-      plan.unwind.mode = unwind::CallstackMode::kIpOnly;
       break;
     case CallstackMode::kFramePointer:
       plan.kernel.callchain = true;
-      plan.unwind.mode = unwind::CallstackMode::kFramePointer;
       break;
     case CallstackMode::kDwarf:
       plan.kernel.callchain = true;
       plan.kernel.exclude_user_callchain = true;
       plan.kernel.user_regs = true;
       plan.kernel.user_stack_bytes = stack_size;
-      plan.unwind.mode = unwind::CallstackMode::kDwarf;
       plan.unwind.stack_size = stack_size;
       break;
   }
@@ -246,7 +244,8 @@ Status LinuxExportSession::start(std::string_view name, const ExportSettings& se
 
   StackPlan stacks = plan_stacks(settings, options_.stack_size);
   OC_RETURN_IF_ERROR(unwind::validate(stacks.unwind));
-  st.callstacks = std::make_unique<unwind::CallstackReader>(st.processes, stacks.unwind);
+  st.callstacks = std::make_unique<unwind::CallstackReader>(
+      st.processes, stacks.unwind, options_.make_unwinder ? options_.make_unwinder() : nullptr);
   locate_user_regs(st);
 
   OC_ASSIGN_OR_RETURN(st.session, open_events(settings, options_, stacks.kernel));

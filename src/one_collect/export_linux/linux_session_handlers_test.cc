@@ -76,7 +76,7 @@ struct Harness {
     auto unwinder = std::make_unique<FakeUnwinder>();
     fake = unwinder.get();
     unwind::CallstackOptions options;
-    options.mode = unwind::CallstackMode::kDwarf;
+    options.mode = CallstackMode::kDwarf;
     st.callstacks =
         std::make_unique<unwind::CallstackReader>(st.processes, options, std::move(unwinder));
     st.refs = &refs;

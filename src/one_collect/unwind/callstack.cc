@@ -23,8 +23,6 @@ PerfSampleRequest perf_request(const CallstackOptions& options) {
   PerfSampleRequest r;
   switch (options.mode) {
     case CallstackMode::kNone:
-      break;
-    case CallstackMode::kIpOnly:
       r.sample_type = PERF_SAMPLE_IP;
       break;
     case CallstackMode::kFramePointer:
@@ -60,8 +58,6 @@ CallstackResult CallstackReader::read(const SampleStackInput& sample,
   std::size_t n = 0;
   switch (options_.mode) {
     case CallstackMode::kNone:
-      break;
-    case CallstackMode::kIpOnly:
       if (limit > 0) frames[n++] = sample.ip;
       break;
     case CallstackMode::kFramePointer:

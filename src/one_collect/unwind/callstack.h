@@ -1,12 +1,13 @@
-// The callstack helper: how samples get their stacks, independent of the
-// perf session types (the lead's glue passes plain values and spans).
+// The callstack helper: a sample's frames for a CallstackMode
+// (core/callstack_mode.h), independent of the perf session types (the
+// session passes plain values and spans).
 //
-//   kNone          no stack.
-//   kIpOnly        the sample IP only.
+//   kNone          the sample IP only.
 //   kFramePointer  the kernel's callchain (kernel + user frame-pointer walk).
 //   kDwarf         the kernel callchain for the kernel part; user registers
-//                  plus a copy of the user stack unwound here (CFI, frame
-//                  pointers, JIT scan). The default on x86-64.
+//                  plus a copy of the user stack unwound here by a
+//                  StackUnwinder (CFI, frame pointers, JIT scan). The default
+//                  on x86-64.
 #pragma once
 
 #include <cstdint>
@@ -14,13 +15,12 @@
 #include <span>
 
 #include "one_collect/core/bytes.h"
+#include "one_collect/core/callstack_mode.h"
 #include "one_collect/core/status.h"
 #include "one_collect/process/process_table.h"
 #include "one_collect/unwind/unwinder.h"
 
 namespace one_collect::unwind {
-
-enum class CallstackMode : std::uint8_t { kNone, kIpOnly, kFramePointer, kDwarf };
 
 struct CallstackOptions {
 #if defined(__x86_64__)
