@@ -339,5 +339,42 @@ TEST(HeldFileSymbols, LibraryMappedByTwoProcessesIsOpenedAndIndexedOnce) {
       static_cast<unsigned long long>(resolver->files()->elf_parses()));
 }
 
+// The [vdso] is one of the process table's files too (its own copy of this
+// kernel's image): the export mapping carries it, and clock reads name
+// vdso functions instead of staying anonymous.
+TEST(HeldFileSymbols, VdsoIsNamedThroughTheProcessTablesImage) {
+  OC_REQUIRE_ROOT();
+  Workload w({OC_HELD_FILE_WORKLOAD, "clock"});
+  ASSERT_GT(w.pid(), 0);
+  Session rec({w.pid()});
+  ASSERT_TRUE(rec.exporter->start_collection("held").ok());
+  w.release();
+  ASSERT_TRUE(wait_for([&] { return rec.samples() >= 100; }));
+  w.stop();
+  EXPECT_EQ(w.wait(), 0);
+  Status stopped = rec.exporter->stop_and_export();
+  ASSERT_TRUE(stopped.ok()) << stopped.to_string();
+  std::uint64_t in_vdso = 0, named = 0;
+  rec.exporter->machine().read([&](const ExportMachine& m) {
+    for (const ExportSample& s : m.samples()) {
+      if (s.pid != static_cast<std::uint32_t>(w.pid()) || s.leaf_ip == 0) continue;
+      const ExportMapping* mapping = nullptr;
+      const ExportSymbol* sym = m.find_symbol(s.pid, s.leaf_ip, s.time, &mapping);
+      if (mapping == nullptr || m.string(mapping->filename) != "[vdso]") continue;
+      ++in_vdso;
+      EXPECT_FALSE(mapping->anon);
+      EXPECT_NE(mapping->file, 0u);
+      if (sym != nullptr) {
+        ++named;
+        std::string_view name = m.string(sym->name);
+        EXPECT_TRUE(name.find("clock_gettime") != name.npos || name.find("vdso") != name.npos)
+            << name;
+      }
+    }
+  });
+  if (in_vdso == 0) GTEST_SKIP() << "no sample landed in the [vdso] (clock reads take syscalls?)";
+  EXPECT_GE(named, 1u) << in_vdso << " samples in the [vdso]";
+}
+
 }  // namespace
 }  // namespace one_collect

@@ -2,9 +2,11 @@
 // names no other binary has until file descriptor 3 becomes readable (data
 // or EOF: the test closes its end of a pipe), so the test decides when it
 // exits after seeing its samples. With "lib" the spin runs in
-// liboc_held_file_lib.so instead (the build linked with it).
-//   held_file_workload self|lib
+// liboc_held_file_lib.so instead (the build linked with it); with "clock" it
+// reads the clock in a loop (the [vdso]).
+//   held_file_workload self|lib|clock
 #include <poll.h>
+#include <time.h>
 
 #include <cstdio>
 #include <cstring>
@@ -33,8 +35,16 @@ static bool told_to_stop() {
 
 int main(int argc, char** argv) {
   bool lib = argc >= 2 && std::strcmp(argv[1], "lib") == 0;
+  bool clock = argc >= 2 && std::strcmp(argv[1], "clock") == 0;
   unsigned long sink = 1;
-  while (!told_to_stop()) {
+  while (clock && !told_to_stop()) {
+    for (int i = 0; i < 100000; ++i) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      sink += static_cast<unsigned long>(ts.tv_nsec);
+    }
+  }
+  while (!clock && !told_to_stop()) {
     sink = lib ? oc_held_lib_spin(sink, 200000) : oc_held_original_spin(sink, 200000);
   }
   std::printf("%lu\n", sink & 1);
