@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -120,8 +121,16 @@ ExportMachine& machine() {
   return *m;
 }
 
+// OC_BENCH_KEEP_OUTPUT=<dir>: write the outputs there and keep them (to
+// compare two builds' files byte for byte).
+const char* kept_output_dir() { return std::getenv("OC_BENCH_KEEP_OUTPUT"); }
+
 std::string out_dir() {
   static std::string dir = [] {
+    if (const char* keep = kept_output_dir()) {
+      std::filesystem::create_directories(keep);
+      return std::string(keep);
+    }
     std::string d =
         std::filesystem::temp_directory_path() / ("oc_export_bench_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
@@ -158,8 +167,10 @@ void run_export(benchmark::State& state, F&& export_once) {
   state.counters["peak_MiB"] = static_cast<double>(peak_extra) / 1024.0;
   std::uint64_t out_bytes = 0;
   for (const auto& e : std::filesystem::directory_iterator(out_dir())) out_bytes += e.file_size();
-  std::filesystem::remove_all(out_dir());
-  std::filesystem::create_directories(out_dir());
+  if (!kept_output_dir()) {
+    std::filesystem::remove_all(out_dir());
+    std::filesystem::create_directories(out_dir());
+  }
   state.counters["out_MiB"] = static_cast<double>(out_bytes) / (1024.0 * 1024.0);
   state.counters["samples"] = static_cast<double>(m.samples().size());
 }
@@ -232,6 +243,6 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  std::filesystem::remove_all(one_collect::out_dir());
+  if (!one_collect::kept_output_dir()) std::filesystem::remove_all(one_collect::out_dir());
   return 0;
 }

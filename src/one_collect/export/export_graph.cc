@@ -18,19 +18,14 @@ constexpr std::uint64_t kKeyProcess = 3;
 }  // namespace
 
 ExportGraph::ExportGraph(const ExportMachine& machine, GraphOptions options)
-    : machine_(machine),
-      options_(options),
-      frame_keys_(1024),
-      children_(1024),
-      stack_cache_(1024),
-      leaf_cache_(1024) {
+    : machine_(machine), options_(options), children_(1024), stack_cache_(1024), leaf_cache_(1024) {
   reset();
 }
 
 void ExportGraph::reset() {
   strings_ = InternedStrings();
   frames_.clear();
-  frame_keys_ = InternedSlices<std::uint64_t>(1024);
+  for (FlatMap128& ids : frame_ids_) ids.clear();
   nodes_.clear();
   nodes_.push_back(GraphNode{});
   children_.clear();
@@ -41,6 +36,16 @@ void ExportGraph::reset() {
   name_map_.clear();
   module_map_.clear();
   totals_dirty_ = false;
+  unknown_module_ = strings_.intern("[unknown]");
+}
+
+std::uint32_t ExportGraph::frame_index(std::uint64_t kind, StringId module, StringId function,
+                                       std::uint64_t address, const GraphFrame& f) {
+  auto next = static_cast<std::uint32_t>(frames_.size());
+  std::uint32_t index =
+      frame_ids_[kind - 1].insert((std::uint64_t{module} << 32) | function, address, next);
+  if (index == next) frames_.push_back(f);
+  return index;
 }
 
 StringId ExportGraph::graph_string(std::vector<StringId>& map, StringId machine_id,
@@ -71,16 +76,18 @@ std::uint32_t ExportGraph::frame_for(FlatMap64& cache, std::uint32_t pid, std::u
   if (cacheable) {
     if (const std::uint32_t* f = cache.find(ip)) return *f;
   }
-  const ExportMapping* mapping = nullptr;
-  const ExportLine* line = nullptr;
-  // Per-address lines matter only when frames are addresses.
+  const ExportMapping* mapping = machine_.find_mapping(pid, ip, time);
+  std::uint64_t address = mapping ? mapping->symbol_address(ip) : ip;
+  // As ExportMachine::find_symbol, from the mapping found above. Per-address
+  // lines matter only when frames are addresses.
+  const ExportSymbolTable* table = mapping ? machine_.symbol_table(mapping->symbols) : nullptr;
   bool want_line = options_.granularity == FrameGranularity::kAddress;
-  const ExportSymbol* sym =
-      machine_.find_symbol(pid, ip, time, &mapping, want_line ? &line : nullptr);
+  const ExportLine* line = table && want_line ? table->find_line(address) : nullptr;
+  const ExportSymbol* sym = table ? table->find(address) : nullptr;
 
   GraphFrame f;
   if (!mapping) {
-    f.module = strings_.intern("[unknown]");
+    f.module = unknown_module_;
   } else {
     std::string_view name = machine_.string(mapping->filename);
     if (mapping->anon && name.empty()) name = "[anon]";
@@ -89,18 +96,17 @@ std::uint32_t ExportGraph::frame_for(FlatMap64& cache, std::uint32_t pid, std::u
     f.kernel = mapping->kernel;
   }
   f.mapping_id = mapping ? mapping->id : 0;
-  std::uint64_t address = mapping ? mapping->symbol_address(ip) : ip;
   if (sym) {
     f.function = graph_string(name_map_, sym->name, machine_.string(sym->name));
     if (sym->source_file) {
       f.source_file = graph_string(name_map_, sym->source_file, machine_.string(sym->source_file));
     }
   }
-  std::uint64_t key[4];
+  std::uint64_t kind;
   if (options_.granularity == FrameGranularity::kFunction && sym) {
     f.address = sym->start;
     f.line = sym->line;
-    key[3] = kKeyFunction;
+    kind = kKeyFunction;
   } else {
     f.address = address;
     if (line) {
@@ -112,14 +118,9 @@ std::uint32_t ExportGraph::frame_for(FlatMap64& cache, std::uint32_t pid, std::u
     } else if (sym && options_.granularity == FrameGranularity::kFunction) {
       f.line = sym->line;
     }
-    key[3] = kKeyAddress;
+    kind = kKeyAddress;
   }
-  key[0] = f.module;
-  key[1] = f.function;
-  key[2] = f.address;
-  std::uint32_t id = frame_keys_.intern(std::span<const std::uint64_t>(key, 4));
-  if (id > frames_.size()) frames_.push_back(f);
-  std::uint32_t frame = id - 1;
+  std::uint32_t frame = frame_index(kind, f.module, f.function, f.address, f);
   if (cacheable) cache.insert(ip, frame);
   return frame;
 }
@@ -136,11 +137,9 @@ std::uint32_t ExportGraph::process_frame(std::uint32_t pid) {
   f.function = strings_.intern(name);
   f.process = true;
   f.address = by_pid ? pid : 0;
-  std::uint64_t key[4] = {0, f.function, f.address, kKeyProcess};
-  std::uint32_t id = frame_keys_.intern(std::span<const std::uint64_t>(key, 4));
-  if (id > frames_.size()) frames_.push_back(f);
-  process_frames_.emplace(pid, id - 1);
-  return id - 1;
+  std::uint32_t frame = frame_index(kKeyProcess, 0, f.function, f.address, f);
+  process_frames_.emplace(pid, frame);
+  return frame;
 }
 
 std::uint32_t ExportGraph::child(std::uint32_t parent, std::uint32_t frame) {
@@ -157,11 +156,14 @@ std::uint32_t ExportGraph::child(std::uint32_t parent, std::uint32_t frame) {
   return node;
 }
 
+std::uint32_t ExportGraph::stack_base(std::uint32_t pid) {
+  return options_.root != RootFrame::kNone ? child(kRoot, process_frame(pid)) : kRoot;
+}
+
 std::uint32_t ExportGraph::stack_node(const ExportSample& s) {
   std::uint64_t key = (std::uint64_t{s.pid} << 32) | s.callstack;
   if (const std::uint32_t* n = stack_cache_.find(key)) return *n;
-  std::uint32_t node = kRoot;
-  if (options_.root != RootFrame::kNone) node = child(node, process_frame(s.pid));
+  std::uint32_t node = stack_base(s.pid);
   if (auto frames = machine_.callstacks().get(s.callstack)) {
     // Copy: frame_for never interns stacks, but keep the view safe anyway.
     scratch_.assign(frames->begin(), frames->end());
@@ -229,7 +231,9 @@ std::string ExportGraph::frame_name(std::uint32_t frame) const {
 
 std::size_t ExportGraph::memory_bytes() const {
   std::size_t bytes = strings_.memory_bytes() + frames_.capacity() * sizeof(GraphFrame) +
-                      frame_keys_.memory_bytes() + nodes_.capacity() * sizeof(GraphNode) +
+                      frame_ids_[0].memory_bytes() + frame_ids_[1].memory_bytes() +
+
+                      frame_ids_[2].memory_bytes() + nodes_.capacity() * sizeof(GraphNode) +
                       children_.memory_bytes() + stack_cache_.memory_bytes() +
                       leaf_cache_.memory_bytes();
   for (const auto& [pid, cache] : ip_cache_) bytes += cache.memory_bytes();

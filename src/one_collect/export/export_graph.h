@@ -104,6 +104,7 @@ class ExportGraph {
   std::uint32_t process_frame(std::uint32_t pid);
   std::uint32_t child(std::uint32_t parent, std::uint32_t frame);
   std::uint32_t stack_node(const ExportSample& sample);
+  std::uint32_t stack_base(std::uint32_t pid);
   // The graph's copy of a machine string (names) or of a text derived from
   // one (module short names), each cached by machine id in its own map.
   StringId graph_string(std::vector<StringId>& map, StringId machine_id, std::string_view text);
@@ -113,7 +114,13 @@ class ExportGraph {
   GraphOptions options_;
   InternedStrings strings_;
   std::vector<GraphFrame> frames_;
-  InternedSlices<std::uint64_t> frame_keys_;  // frame identity -> id (frame index + 1)
+  // Frame identity -> frame index, one map per key kind (function, address,
+  // process): (module << 32 | function, address). String ids are dense 32-bit
+  // counts, so the maps' reserved key (~0, ~0) never occurs.
+  FlatMap128 frame_ids_[3];
+  std::uint32_t frame_index(std::uint64_t kind, StringId module, StringId function,
+                            std::uint64_t address, const GraphFrame& f);
+  StringId unknown_module_ = 0;  // "[unknown]"
   mutable std::vector<GraphNode> nodes_;
   mutable bool totals_dirty_ = false;
   std::vector<StringId> name_map_;    // machine string id -> graph string id + 1

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -28,9 +29,12 @@ class PprofBuilder {
       : m_(machine),
         p_(profile),
         mapping_keys_(256),
-        function_keys_(4096),
-        location_keys_(16384),
-        sample_keys_(16384) {}
+        mapping_by_machine_(256),
+        function_ids_(4096),
+        location_ids_(16384),
+        stack_locations_(16384),
+        sample_groups_(1024),
+        sample_ids_(16384) {}
 
   std::int64_t str(std::string_view s) {
     auto id = strings_.intern(s);
@@ -41,7 +45,16 @@ class PprofBuilder {
     return id;
   }
 
+  // Machine mappings are many (one per process) and equal across processes;
+  // each is keyed by its contents once, then found by its machine id.
   std::uint64_t mapping_id(const ExportMapping& mp) {
+    if (const std::uint32_t* id = mapping_by_machine_.find(mp.id)) return *id;
+    std::uint32_t id = mapping_id_by_contents(mp);
+    mapping_by_machine_.insert(mp.id, id);
+    return id;
+  }
+
+  std::uint32_t mapping_id_by_contents(const ExportMapping& mp) {
     std::uint64_t key[5] = {mp.start, mp.end, mp.file_offset, mp.filename, mp.build_id};
     std::uint32_t id = mapping_keys_.intern(std::span<const std::uint64_t>(key, 5));
     if (id > static_cast<std::uint32_t>(p_.mapping_size())) {
@@ -63,9 +76,10 @@ class PprofBuilder {
   }
 
   std::uint64_t function_id(StringId name, StringId source_file, std::uint32_t start_line) {
-    std::uint64_t key[3] = {name, source_file, start_line};
-    std::uint32_t id = function_keys_.intern(std::span<const std::uint64_t>(key, 3));
-    if (id > static_cast<std::uint32_t>(p_.function_size())) {
+    auto next = static_cast<std::uint32_t>(p_.function_size()) + 1;
+    std::uint32_t id =
+        function_ids_.insert((std::uint64_t{name} << 32) | source_file, start_line, next);
+    if (id == next) {
       pb::Function* f = p_.add_function();
       f->set_id(id);
       f->set_name(str(m_.string(name)));
@@ -80,19 +94,22 @@ class PprofBuilder {
   // frames (leaf = false) are return addresses: the location is at
   // frame_lookup_ip(ip, false) = ip - 1, inside the call instruction, so a
   // call ending its function is not credited to the next function.
-  std::uint64_t location_id(std::uint32_t pid, std::uint64_t raw_ip, std::uint64_t time,
-                            bool leaf) {
+  std::uint64_t location_id(FlatMap64& cache, std::uint32_t pid, std::uint64_t raw_ip,
+                            std::uint64_t time, bool leaf) {
     std::uint64_t ip = frame_lookup_ip(raw_ip, leaf);
-    FlatMap64& cache = ip_cache_[pid];
     if (ip != FlatMap64::kEmpty) {
       if (const std::uint32_t* id = cache.find(ip)) return *id;
     }
-    const ExportMapping* mp = nullptr;
-    const ExportSymbol* sym = m_.find_symbol(pid, ip, time, &mp);
+    // Processes share files: a location already made for the same mapping
+    // and address (another process) is found before any symbol lookup.
+    const ExportMapping* mp = m_.find_mapping(pid, ip, time);
     std::uint64_t mapping = mp ? mapping_id(*mp) : 0;
-    std::uint64_t key[2] = {mapping, ip};
-    std::uint32_t id = location_keys_.intern(std::span<const std::uint64_t>(key, 2));
-    if (id > static_cast<std::uint32_t>(p_.location_size())) {
+    auto next = static_cast<std::uint32_t>(p_.location_size()) + 1;
+    std::uint32_t id = location_ids_.insert(mapping, ip, next);
+    if (id == next) {
+      // As ExportMachine::find_symbol, from the mapping found above.
+      const ExportSymbolTable* symbols = mp ? m_.symbol_table(mp->symbols) : nullptr;
+      const ExportSymbol* sym = symbols ? symbols->find(mp->symbol_address(ip)) : nullptr;
       pb::Location* loc = p_.add_location();
       loc->set_id(id);
       loc->set_mapping_id(mapping);
@@ -192,9 +209,19 @@ class PprofBuilder {
     for (std::uint32_t i = 0; i < samples.size(); ++i) {
       const ExportSample& s = samples[i];
       if (s.kind != kind) continue;
-      std::uint64_t key[3] = {(std::uint64_t{s.pid} << 32) | s.tid, s.leaf_ip, s.callstack};
-      std::uint32_t id = sample_keys_.intern(std::span<const std::uint64_t>(key, 3));
-      if (id >= aggs.size()) aggs.push_back(Agg{0, 0, i});
+      // Two flat probes: (thread, leaf) to a group, then (group, callstack).
+      std::uint64_t thread = (std::uint64_t{s.pid} << 32) | s.tid;
+      std::uint32_t group;
+      if (thread == FlatMap128::kEmpty && s.leaf_ip == FlatMap128::kEmpty) {
+        if (!reserved_group_) reserved_group_ = group_count_++;  // the map's reserved key
+        group = *reserved_group_;
+      } else {
+        group = sample_groups_.insert(thread, s.leaf_ip, group_count_);
+        if (group == group_count_) ++group_count_;
+      }
+      auto next = static_cast<std::uint32_t>(aggs.size());
+      std::uint32_t id = sample_ids_.insert((std::uint64_t{group} << 32) | s.callstack, next);
+      if (id == next) aggs.push_back(Agg{0, 0, i});
       aggs[id].count += 1;
       aggs[id].value += m_.sample_magnitude(s);
     }
@@ -208,9 +235,24 @@ class PprofBuilder {
       const ExportSample& s = samples[aggs[a].sample];
       pb::Sample* out = p_.add_sample();
       auto* ids = out->mutable_location_id();
-      if (s.leaf_ip) ids->Add(location_id(s.pid, s.leaf_ip, s.time, true));
-      if (auto frames = m_.callstacks().get(s.callstack)) {
-        for (std::uint64_t ip : *frames) ids->Add(location_id(s.pid, ip, s.time, false));
+      FlatMap64& cache = ip_cache_[s.pid];
+      if (s.leaf_ip) ids->Add(location_id(cache, s.pid, s.leaf_ip, s.time, true));
+      if (auto frames = m_.callstacks().get(s.callstack); frames && !frames->empty()) {
+        // A (process, stack) recurs once per thread and leaf: its locations
+        // are looked up once. Same ids as per frame: locations are cached
+        // per (process, address) anyway.
+        std::uint64_t key = (std::uint64_t{s.pid} << 32) | s.callstack;
+        auto start = static_cast<std::uint32_t>(stack_location_ids_.size());
+        if (const std::uint32_t* at = stack_locations_.find(key)) {
+          start = *at;
+        } else {
+          for (std::uint64_t ip : *frames) {
+            stack_location_ids_.push_back(location_id(cache, s.pid, ip, s.time, false));
+          }
+          if (key != FlatMap64::kEmpty) stack_locations_.insert(key, start);
+        }
+        ids->Add(stack_location_ids_.begin() + start,
+                 stack_location_ids_.begin() + start + frames->size());
       }
       out->add_value(static_cast<std::int64_t>(aggs[a].count));
       out->add_value(static_cast<std::int64_t>(aggs[a].value));
@@ -220,14 +262,22 @@ class PprofBuilder {
       l = out->add_label();
       l->set_key(tid_key);
       l->set_num(s.tid);
-      const ExportProcess* p = m_.find_process(s.pid);
-      if (p && p->comm) {
+      if (std::int64_t comm = comm_string(s.pid)) {
         l = out->add_label();
         l->set_key(comm_key);
-        l->set_str(str(m_.string(p->comm)));
+        l->set_str(comm);
       }
     }
     return ok_status();
+  }
+
+  // The string id of the process's comm, 0 when it has none (cached per pid).
+  std::int64_t comm_string(std::uint32_t pid) {
+    if (const std::uint32_t* id = comm_strings_.find(pid)) return *id;
+    const ExportProcess* p = m_.find_process(pid);
+    auto id = static_cast<std::uint32_t>(p && p->comm ? str(m_.string(p->comm)) : 0);
+    comm_strings_.insert(pid, id);
+    return id;
   }
 
  private:
@@ -236,9 +286,16 @@ class PprofBuilder {
   InternedStrings strings_{4096};
   std::uint32_t string_count_ = 0;
   InternedSlices<std::uint64_t> mapping_keys_;
-  InternedSlices<std::uint64_t> function_keys_;
-  InternedSlices<std::uint64_t> location_keys_;
-  InternedSlices<std::uint64_t> sample_keys_;
+  FlatMap64 mapping_by_machine_;  // machine mapping id -> pprof mapping id
+  FlatMap128 function_ids_;       // (name << 32 | file, start line) -> function id
+  FlatMap128 location_ids_;       // (mapping id, address) -> location id
+  FlatMap64 stack_locations_;     // pid << 32 | callstack -> start in stack_location_ids_
+  std::vector<std::uint64_t> stack_location_ids_;
+  FlatMap128 sample_groups_;  // (pid << 32 | tid, leaf ip) -> group
+  FlatMap64 sample_ids_;      // group << 32 | callstack -> aggregate
+  std::uint32_t group_count_ = 0;
+  std::optional<std::uint32_t> reserved_group_;
+  FlatMap64 comm_strings_;  // pid -> comm string id
   std::unordered_map<std::uint32_t, FlatMap64> ip_cache_;
 };
 
