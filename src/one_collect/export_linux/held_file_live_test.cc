@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -72,8 +73,11 @@ class Workload {
   };
 
   Workload(std::vector<std::string> argv, const Namespace* ns = nullptr) {
-    int go[2], stop[2];
-    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(stop, O_CLOEXEC) != 0) return;
+    int go[2], stop[2], ready[2];
+    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(stop, O_CLOEXEC) != 0 ||
+        ::pipe2(ready, O_CLOEXEC) != 0) {
+      return;
+    }
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -82,12 +86,15 @@ class Workload {
     if (pid_ == 0) {
       ::close(go[1]);
       ::close(stop[1]);
+      ::close(ready[0]);
       if (ns != nullptr) {
         if (::unshare(CLONE_NEWNS) != 0) ::_exit(120);
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(121);
         if (::mount("tmpfs", ns_dir.c_str(), "tmpfs", 0, "size=64m") != 0) ::_exit(122);
         if (!raw_copy(ns_source.c_str(), args[0])) ::_exit(123);
       }
+      if (::write(ready[1], "r", 1) != 1) ::_exit(126);
+      ::close(ready[1]);
       char c;
       if (::read(go[0], &c, 1) != 1) ::_exit(124);
       if (stop[0] == 3) {
@@ -100,8 +107,10 @@ class Workload {
     }
     ::close(go[0]);
     ::close(stop[0]);
+    ::close(ready[1]);
     go_ = go[1];
     stop_ = stop[1];
+    ready_ = ready[0];
   }
   ~Workload() {
     if (pid_ > 0 && !reaped_) {
@@ -110,11 +119,21 @@ class Workload {
       wait();
     }
     if (go_ >= 0) ::close(go_);
+    if (ready_ >= 0) ::close(ready_);
   }
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
 
   pid_t pid() const { return pid_; }
+  // Whether the child finished its setup (false: it exited, see wait()).
+  bool ready() {
+    char c;
+    ssize_t n;
+    do {
+      n = ::read(ready_, &c, 1);
+    } while (n < 0 && errno == EINTR);
+    return n == 1;
+  }
   void release() {
     if (go_ >= 0) (void)!::write(go_, "g", 1);
   }
@@ -134,6 +153,7 @@ class Workload {
   pid_t pid_ = -1;
   int go_ = -1;
   int stop_ = -1;
+  int ready_ = -1;
   bool reaped_ = false;
 };
 
@@ -217,6 +237,7 @@ TEST(HeldFileSymbols, BinaryReplacedWhileRunningKeepsItsNames) {
 
   Workload w({path, "self"});
   ASSERT_GT(w.pid(), 0);
+  ASSERT_TRUE(w.ready());
   Session rec({w.pid()});
   ASSERT_TRUE(rec.exporter->start_collection("held").ok());
   w.release();
@@ -249,6 +270,11 @@ TEST(HeldFileSymbols, ProcessInItsOwnMountNamespaceThatExitedBeforeStop) {
   Workload::Namespace ns{(tmp / "private").string(), OC_HELD_FILE_WORKLOAD};
   Workload w({path, "self"}, &ns);
   ASSERT_GT(w.pid(), 0);
+  if (!w.ready()) {
+    int status = w.wait();
+    OC_REQUIRE_FACILITY(false, "a private mount namespace with a tmpfs (child exit status " +
+                                   std::to_string(WEXITSTATUS(status)) + ")");
+  }
   Session rec({w.pid()});
   ASSERT_TRUE(rec.exporter->start_collection("held").ok());
   w.release();
@@ -277,6 +303,8 @@ TEST(HeldFileSymbols, LibraryMappedByTwoProcessesIsOpenedAndIndexedOnce) {
   Workload b({OC_HELD_FILE_LIB_WORKLOAD, "lib"});
   ASSERT_GT(a.pid(), 0);
   ASSERT_GT(b.pid(), 0);
+  ASSERT_TRUE(a.ready());
+  ASSERT_TRUE(b.ready());
   Session rec({a.pid(), b.pid()});
   ASSERT_TRUE(rec.exporter->start_collection("held").ok());
   a.release();
@@ -346,6 +374,7 @@ TEST(HeldFileSymbols, VdsoIsNamedThroughTheProcessTablesImage) {
   OC_REQUIRE_ROOT();
   Workload w({OC_HELD_FILE_WORKLOAD, "clock"});
   ASSERT_GT(w.pid(), 0);
+  ASSERT_TRUE(w.ready());
   Session rec({w.pid()});
   ASSERT_TRUE(rec.exporter->start_collection("held").ok());
   w.release();
