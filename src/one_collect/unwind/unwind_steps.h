@@ -1,15 +1,17 @@
-// The three ways Unwinder finds a frame's caller, one file each, and the
-// registers and target memory they share. Internal header.
+// What the three ways Unwinder finds a frame's caller share: the registers
+// and the target's memory. Internal header. The steps, one header each:
 //
 //   cfi_step            evaluate the DWARF CFI row covering the pc
-//                       (cfi_step.cc)
+//                       (cfi_step.h)
 //   frame_pointer_step  follow [rbp] = caller's rbp, [rbp + 8] = return
-//                       address (frame_pointer_step.cc)
+//                       address (frame_pointer_step.h)
 //   jit_scan_step       in anonymous (JIT) code, scan the stack for a saved
-//                       frame pointer + return address pair (jit_scan_step.cc)
+//                       frame pointer + return address pair (jit_scan_step.h)
 //
 // Each writes the caller's registers into `caller` and says whether it
-// stepped. None allocates.
+// stepped. None allocates. They are inline: they run once per frame, and the
+// unwinder's loop compiles as one function, as fast as with the steps written
+// in place.
 #pragma once
 
 #include <cstdint>
@@ -69,28 +71,5 @@ inline bool is_code(const AddressSpace& space, std::uint64_t addr) {
   const Mapping* m = space.find(addr);
   return m != nullptr && m->executable;
 }
-
-enum class CfiStep : std::uint8_t {
-  kCaller,     // `caller` holds the caller's registers
-  kOutermost,  // the return address is undefined: this was the outermost frame
-  kFailed,     // `failure` says why
-};
-
-// Applies `row` (whose expressions live in `section`) to `regs`: the CFA,
-// then each tracked register's rule. On kCaller the caller's rsp is the CFA.
-CfiStep cfi_step(const Row& row, ByteSpan section, const Regs& regs, const TargetMemory& mem,
-                 Regs& caller, UnwindEnd& failure);
-
-// Follows the frame-pointer chain one frame when [rbp] and [rbp + 8] lie in
-// the stack copy and look like a saved rbp and a return address. When rbp
-// points past the copy, sets `failure` to kStackExhausted unless it already
-// names a CFI problem.
-bool frame_pointer_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
-                        Regs& caller, UnwindEnd& failure);
-
-// Looks at up to `slots` stack slots from rsp for a saved frame pointer that
-// points further up the copy followed by an address in executable code.
-bool jit_scan_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
-                   unsigned slots, Regs& caller);
 
 }  // namespace one_collect::unwind

@@ -1,6 +1,9 @@
 #include "one_collect/unwind/unwinder.h"
 
 #include "one_collect/core/hash.h"
+#include "one_collect/unwind/cfi_step.h"
+#include "one_collect/unwind/frame_pointer_step.h"
+#include "one_collect/unwind/jit_scan_step.h"
 #include "one_collect/unwind/unwind_steps.h"
 
 namespace one_collect::unwind {

@@ -7,8 +7,8 @@
 // pair. It never emits a return address outside the known mappings, stops
 // cleanly at the end of the copied stack, and says why every unwind ended.
 // Rows are cached in a direct-mapped cache keyed by (file, address); the
-// hot path allocates nothing. The three steps live in cfi_step.cc,
-// frame_pointer_step.cc and jit_scan_step.cc (unwind_steps.h); this class
+// hot path allocates nothing. The three steps live in cfi_step.h,
+// frame_pointer_step.h and jit_scan_step.h (unwind_steps.h); this class
 // walks the frames and picks the step for each.
 #pragma once
 

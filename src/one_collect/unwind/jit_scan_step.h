@@ -1,11 +1,16 @@
 // One JIT scan step: anonymous code has no CFI, and JIT compilers often keep
 // frame pointers, so look near rsp for a saved rbp + return address pair.
+// Internal header (unwind_steps.h).
+#pragma once
+
 #include "one_collect/unwind/unwind_steps.h"
 
 namespace one_collect::unwind {
 
-bool jit_scan_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
-                   unsigned slots, Regs& caller) {
+// Looks at up to `slots` stack slots from rsp for a saved frame pointer that
+// points further up the copy followed by an address in executable code.
+inline bool jit_scan_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
+                          unsigned slots, Regs& caller) {
   const std::uint64_t rsp = regs.v[reg::kRsp];
   for (unsigned i = 0; i < slots; ++i) {
     std::uint64_t slot = rsp + 8ull * i;

@@ -1,11 +1,22 @@
 // One CFI step: a row's CFA and register rules applied to a frame.
+// Internal header (unwind_steps.h).
+#pragma once
+
 #include "one_collect/unwind/dwarf_expr.h"
 #include "one_collect/unwind/unwind_steps.h"
 
 namespace one_collect::unwind {
 
-CfiStep cfi_step(const Row& row, ByteSpan section, const Regs& regs, const TargetMemory& mem,
-                 Regs& caller, UnwindEnd& failure) {
+enum class CfiStep : std::uint8_t {
+  kCaller,     // `caller` holds the caller's registers
+  kOutermost,  // the return address is undefined: this was the outermost frame
+  kFailed,     // `failure` says why
+};
+
+// Applies `row` (whose expressions live in `section`) to `regs`: the CFA,
+// then each tracked register's rule. On kCaller the caller's rsp is the CFA.
+inline CfiStep cfi_step(const Row& row, ByteSpan section, const Regs& regs, const TargetMemory& mem,
+                        Regs& caller, UnwindEnd& failure) {
   ExprRegisters eregs{regs.v, regs.valid};
   // CFA.
   std::uint64_t cfa = 0;

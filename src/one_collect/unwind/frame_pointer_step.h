@@ -1,10 +1,17 @@
 // One frame-pointer step: [rbp] = caller's rbp, [rbp + 8] = return address.
+// Internal header (unwind_steps.h).
+#pragma once
+
 #include "one_collect/unwind/unwind_steps.h"
 
 namespace one_collect::unwind {
 
-bool frame_pointer_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
-                        Regs& caller, UnwindEnd& failure) {
+// Follows the frame-pointer chain one frame when [rbp] and [rbp + 8] lie in
+// the stack copy and look like a saved rbp and a return address. When rbp
+// points past the copy, sets `failure` to kStackExhausted unless it already
+// names a CFI problem.
+inline bool frame_pointer_step(const Regs& regs, const TargetMemory& mem, const AddressSpace& space,
+                               Regs& caller, UnwindEnd& failure) {
   if (!regs.has(reg::kRbp)) return false;
   const std::uint64_t rsp = regs.v[reg::kRsp];
   const std::uint64_t fp = regs.v[reg::kRbp];
