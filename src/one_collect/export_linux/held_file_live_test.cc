@@ -198,6 +198,7 @@ struct NameCheck {
   std::uint64_t named_function = 0;
   std::uint64_t wrong = 0;
   std::uint32_t file_id = 0;  // ExportMapping::file of the mapping
+  std::string source_file;    // of a sample's line, when it has one
 };
 
 NameCheck check_names(const ExportMachine& m, std::uint32_t pid, const std::string& path,
@@ -210,11 +211,15 @@ NameCheck check_names(const ExportMachine& m, std::uint32_t pid, const std::stri
   for (const ExportSample& s : m.samples()) {
     if (s.pid != pid || s.leaf_ip == 0) continue;
     const ExportMapping* mapping = nullptr;
-    const ExportSymbol* sym = m.find_symbol(pid, s.leaf_ip, s.time, &mapping);
+    const ExportLine* line = nullptr;
+    const ExportSymbol* sym = m.find_symbol(pid, s.leaf_ip, s.time, &mapping, &line);
     if (mapping == nullptr) mapping = m.find_mapping(pid, s.leaf_ip, s.time);
     if (mapping == nullptr || m.string(mapping->filename) != path) continue;
     ++out.in_file;
     out.file_id = mapping->file;
+    if (line != nullptr && line->source_file != 0) {
+      out.source_file = std::string(m.string(line->source_file));
+    }
     auto expected = reference.resolve_file_offset(*module, mapping->symbol_address(s.leaf_ip));
     std::string_view got = sym ? m.string(sym->name) : "";
     std::string_view want = expected ? expected->name : "";
@@ -257,6 +262,9 @@ TEST(HeldFileSymbols, BinaryReplacedWhileRunningKeepsItsNames) {
     EXPECT_GE(c.named_function, 1u) << c.in_file << " samples in the binary";
     EXPECT_EQ(c.wrong, 0u);
     EXPECT_NE(c.file_id, 0u) << "the mapping should carry the session's held file";
+    // Source lines too come from the program that ran (its DWARF, read
+    // through the held file), not from the file now at the path.
+    EXPECT_TRUE(c.source_file.ends_with("held_file_workload.cc")) << c.source_file;
   });
   for (const auto& n : rec.session->notes()) std::printf("note: %s\n", n.c_str());
 }
@@ -293,6 +301,7 @@ TEST(HeldFileSymbols, ProcessInItsOwnMountNamespaceThatExitedBeforeStop) {
     EXPECT_GE(c.named_function, 1u) << c.in_file << " samples in the binary";
     EXPECT_EQ(c.wrong, 0u);
     EXPECT_NE(c.file_id, 0u);
+    EXPECT_TRUE(c.source_file.ends_with("held_file_workload.cc")) << c.source_file;
   });
 }
 
