@@ -8,9 +8,13 @@
 //   - fork copies the parent's mappings alive at the fork;
 //   - exec ends every mapping of the old image;
 //   - exit keeps the mappings (late samples still resolve) until forget().
-// Files are opened (and held open) in on_mmap through /proc/PID/root, and
-// shared by key (dev+inode, else build id) across processes, so per-file
-// data (FDE index, symbols) is built once.
+// Files are opened (and held open) in on_mmap through /proc/PID/root (when
+// the path is deleted, replaced or unreachable, through
+// /proc/PID/map_files/<range>: the inode really mapped), and shared by key
+// (dev+inode, else build id) across processes, so per-file data (FDE index,
+// symbols) is built once. Each held file gets an id (MappedFile::id(),
+// file(id)) that the export model carries, so symbolization after
+// collection reads these files rather than paths.
 //
 // Not thread-safe for writes: one thread feeds events and unwinds. The
 // MappedFile attachments themselves are thread-safe.
