@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "one_collect/export_linux/linux_symbol_resolver.h"
@@ -173,6 +174,80 @@ TEST(LinuxSessionHandlers, TracepointAsSamplesUsesTheSameUnwinding) {
     ASSERT_TRUE(callers.has_value());
     EXPECT_EQ(std::vector<std::uint64_t>(callers->begin(), callers->end()),
               (std::vector<std::uint64_t>{kUserIp, 0x401100}));
+  });
+}
+
+// A kernel record body (after the 8-byte header) for PerfKernelEvents'
+// formats, and a full record whose sample_id trailer holds the time.
+struct TaskRecord {
+  std::vector<std::uint8_t> body;
+  std::vector<std::uint8_t> full;
+  void u32(std::uint32_t v) { append(body, &v, 4); }
+  void str(std::string_view text) {
+    append(body, text.data(), text.size());
+    body.resize((body.size() + 8) / 8 * 8, 0);  // terminator and padding
+  }
+  EventData data(PerfSessionRefs& refs, const Event& event, std::uint64_t time,
+                 std::uint16_t misc = 0) {
+    full.assign(8, 0);
+    std::memcpy(full.data() + 6, &misc, 2);
+    refs.misc.update(6, 2);
+    append(full, body.data(), body.size());
+    refs.time.update(static_cast<std::uint32_t>(full.size()), 8);
+    append(full, &time, 8);
+    return EventData{ByteSpan(full.data(), full.size()), ByteSpan(full.data() + 8, body.size()),
+                     event.format()};
+  }
+  static void append(std::vector<std::uint8_t>& out, const void* p, std::size_t n) {
+    std::size_t at = out.size();
+    out.resize(at + n);
+    if (n != 0) std::memcpy(out.data() + at, p, n);
+  }
+};
+
+TaskRecord task_record(std::uint32_t pid, std::uint32_t ppid, std::uint32_t tid) {
+  TaskRecord r;  // pid, ppid, tid, ptid, time
+  for (std::uint32_t v : {pid, ppid, tid, ppid, 0u, 0u}) r.u32(v);
+  return r;
+}
+
+TaskRecord comm_record(std::uint32_t pid, std::uint32_t tid, std::string_view comm) {
+  TaskRecord r;
+  r.u32(pid);
+  r.u32(tid);
+  r.str(comm);
+  return r;
+}
+
+TEST(LinuxSessionHandlers, ProcessRecordsReachTheMachine) {
+  Harness h;
+  PerfKernelEvents k;
+  const TaskFields fork_fields = TaskFields::of(k.fork);
+  const TaskFields exit_fields = TaskFields::of(k.exit);
+  const CommFields comm_fields = CommFields::of(k.comm);
+
+  TaskRecord fork = task_record(100, 1, 100);
+  ASSERT_TRUE(on_fork(h.st, fork_fields, fork.data(h.refs, k.fork, 1'000)).ok());
+  TaskRecord thread = task_record(100, 100, 101);  // a new thread: not a process
+  ASSERT_TRUE(on_fork(h.st, fork_fields, thread.data(h.refs, k.fork, 1'100)).ok());
+  TaskRecord exec = comm_record(100, 100, "worker");
+  ASSERT_TRUE(
+      on_comm(h.st, comm_fields, exec.data(h.refs, k.comm, 1'200, PERF_RECORD_MISC_COMM_EXEC))
+          .ok());
+  TaskRecord rename = comm_record(100, 101, "helper");  // a thread renamed itself
+  ASSERT_TRUE(on_comm(h.st, comm_fields, rename.data(h.refs, k.comm, 1'300)).ok());
+  TaskRecord thread_exit = task_record(100, 100, 101);
+  ASSERT_TRUE(on_exit(h.st, exit_fields, thread_exit.data(h.refs, k.exit, 1'400)).ok());
+  TaskRecord exit = task_record(100, 1, 100);
+  ASSERT_TRUE(on_exit(h.st, exit_fields, exit.data(h.refs, k.exit, 2'000)).ok());
+
+  h.st.machine.read([&](const ExportMachine& m) {
+    const ExportProcess* p = m.find_process(100);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(m.string(p->comm), "worker");
+    EXPECT_EQ(p->exit_time, 2'000u);
+    EXPECT_EQ(m.find_process(101), nullptr);
+    EXPECT_EQ(h.st.process_count.load(), m.processes().size());
   });
 }
 
