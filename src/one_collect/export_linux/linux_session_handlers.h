@@ -13,7 +13,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "one_collect/core/status.h"
@@ -48,7 +47,6 @@ struct State {
   std::array<std::uint64_t, 512> frames{};
   std::vector<std::uint64_t> chain_scratch;
   std::vector<std::uint64_t> regs_scratch;
-  std::unordered_set<std::uint32_t> seen_pids;
   SampleKind cpu_kind = 0;
   std::uint64_t cpu_period_ns = 0;
   std::size_t bp_index = 0, sp_index = 0, ip_index = 0;  // in the user register set
