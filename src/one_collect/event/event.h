@@ -8,10 +8,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "one_collect/core/bytes.h"
@@ -31,6 +35,97 @@ struct EventData {
 using EventCallback = std::function<Status(const EventData&)>;
 
 class Event;
+
+namespace detail {
+
+// A callback as Event stores it: small callables (a lambda with a few
+// captures) live inline and are called through one function pointer, so a
+// dispatch skips std::function's empty check and the load of its
+// heap-allocated functor. Larger callables are held on the heap. Copyable,
+// like the std::function it replaces.
+class StoredCallback {
+ public:
+  template <typename F>
+  requires(!std::is_same_v<std::decay_t<F>, StoredCallback>) explicit StoredCallback(F&& f) {
+    using T = std::decay_t<F>;
+    if constexpr (fits_inline<T>()) {
+      ::new (static_cast<void*>(buf_)) T(std::forward<F>(f));
+      invoke_ = [](void* p, const EventData& d) -> Status { return (*static_cast<T*>(p))(d); };
+      ops_ = &kInlineOps<T>;
+    } else {
+      T* heap = new T(std::forward<F>(f));
+      std::memcpy(buf_, &heap, sizeof heap);
+      invoke_ = [](void* p, const EventData& d) -> Status { return (*heap_ptr<T>(p))(d); };
+      ops_ = &kHeapOps<T>;
+    }
+  }
+  StoredCallback(const StoredCallback& o) : invoke_(o.invoke_), ops_(o.ops_) {
+    ops_->copy(buf_, o.buf_);
+  }
+  StoredCallback(StoredCallback&& o) noexcept : invoke_(o.invoke_), ops_(o.ops_) {
+    ops_->move(buf_, o.buf_);
+  }
+  StoredCallback& operator=(const StoredCallback& o) {
+    if (this != &o) {
+      StoredCallback copy(o);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  StoredCallback& operator=(StoredCallback&& o) noexcept {
+    if (this != &o) {
+      ops_->destroy(buf_);
+      invoke_ = o.invoke_;
+      ops_ = o.ops_;
+      ops_->move(buf_, o.buf_);
+    }
+    return *this;
+  }
+  ~StoredCallback() { ops_->destroy(buf_); }
+
+  Status operator()(const EventData& data) const { return invoke_(buf_, data); }
+
+ private:
+  static constexpr std::size_t kInlineBytes = 48;
+  struct Ops {
+    void (*copy)(void* dst, const void* src);
+    void (*move)(void* dst, void* src) noexcept;  // leaves src destroyable
+    void (*destroy)(void* p) noexcept;
+  };
+  template <typename T>
+  static constexpr bool fits_inline() {
+    return sizeof(T) <= kInlineBytes && alignof(T) <= alignof(std::max_align_t) &&
+           std::is_nothrow_move_constructible_v<T>;
+  }
+  template <typename T>
+  static T* heap_ptr(const void* p) {
+    T* t;
+    std::memcpy(&t, p, sizeof t);
+    return t;
+  }
+  template <typename T>
+  static constexpr Ops kInlineOps{
+      [](void* dst, const void* src) { ::new (dst) T(*static_cast<const T*>(src)); },
+      [](void* dst, void* src) noexcept { ::new (dst) T(std::move(*static_cast<T*>(src))); },
+      [](void* p) noexcept { static_cast<T*>(p)->~T(); }};
+  template <typename T>
+  static constexpr Ops kHeapOps{[](void* dst, const void* src) {
+                                  T* copy = new T(*heap_ptr<T>(src));
+                                  std::memcpy(dst, &copy, sizeof copy);
+                                },
+                                [](void* dst, void* src) noexcept {
+                                  std::memcpy(dst, src, sizeof(T*));
+                                  T* none = nullptr;
+                                  std::memcpy(src, &none, sizeof none);
+                                },
+                                [](void* p) noexcept { delete heap_ptr<T>(p); }};
+
+  alignas(std::max_align_t) mutable unsigned char buf_[kInlineBytes];
+  Status (*invoke_)(void*, const EventData&);
+  const Ops* ops_;
+};
+
+}  // namespace detail
 
 // Errors raised by callbacks, grouped by (event, message) with a count so a
 // callback failing on every record does not grow memory without bound.
@@ -88,7 +183,16 @@ class Event {
   bool is_proxy() const { return proxy_; }
   std::uint64_t proxy_id() const { return proxy_id_; }
 
-  void add_callback(EventCallback callback) { callbacks_.push_back(std::move(callback)); }
+  void add_callback(EventCallback callback) { callbacks_.emplace_back(std::move(callback)); }
+  // Any other callable taking `const EventData&` and returning Status: kept
+  // as it is (inline when small), not wrapped in a std::function.
+  template <typename F>
+  requires(!std::is_same_v<std::decay_t<F>, EventCallback> &&
+           std::is_copy_constructible_v<std::decay_t<F>> &&
+           std::is_invocable_r_v<Status, std::decay_t<F>&,
+                                 const EventData&>) void add_callback(F&& callback) {
+    callbacks_.emplace_back(std::forward<F>(callback));
+  }
   std::size_t callback_count() const { return callbacks_.size(); }
 
   // Runs every callback in order; failures go to `errors`.
@@ -118,7 +222,7 @@ class Event {
   bool no_callstack_ = false;
   bool proxy_ = false;
   std::uint64_t proxy_id_ = 0;
-  std::vector<EventCallback> callbacks_;
+  std::vector<detail::StoredCallback> callbacks_;
 };
 
 }  // namespace one_collect

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "one_collect/testing/payload_builder.h"
 
@@ -84,6 +87,46 @@ TEST(EventTest, DistinctErrorsAreBounded) {
   EXPECT_EQ(errors.total(), 5u);
   errors.clear();
   EXPECT_TRUE(errors.empty());
+}
+
+// Callbacks are stored inline when small and on the heap when large; both
+// keep their state, survive copies and moves of the event, and an empty
+// std::function fails like a throwing callback.
+TEST(EventTest, StoredCallbacksKeepStateAcrossCopies) {
+  std::vector<std::uint8_t> payload(8, 0);
+  EventErrors errors;
+  int small_calls = 0;
+  std::array<std::uint64_t, 16> big{};  // 128 bytes of captures: held on the heap
+  big[15] = 7;
+  std::uint64_t big_seen = 0;
+  auto counter = std::make_shared<int>(0);
+  Event event(3, "stored");
+  event.add_callback([&small_calls](const EventData&) {
+    ++small_calls;
+    return ok_status();
+  });
+  event.add_callback([big, &big_seen](const EventData&) {
+    big_seen += big[15];
+    return ok_status();
+  });
+  event.add_callback([counter, n = 0](const EventData&) mutable {  // state of its own
+    *counter = ++n;
+    return ok_status();
+  });
+  event.add_callback(EventCallback());  // empty: throws std::bad_function_call when called
+  ASSERT_EQ(event.callback_count(), 4u);
+
+  event.process(payload, payload, errors);
+  Event copy = event;  // copies each callback, its own state included
+  copy.process(payload, payload, errors);
+  Event moved = std::move(copy);
+  moved.process(payload, payload, errors);
+  EXPECT_EQ(small_calls, 3);
+  EXPECT_EQ(big_seen, 21u);
+  EXPECT_EQ(*counter, 3);  // the copy continued from the original's count
+  ASSERT_EQ(errors.entries().size(), 1u);
+  EXPECT_EQ(errors.entries()[0].count, 3u);
+  EXPECT_EQ(errors.entries()[0].status.code(), ErrorCode::kCallbackFailed);
 }
 
 TEST(EventTest, Flags) {
