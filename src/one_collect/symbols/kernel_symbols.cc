@@ -1,5 +1,7 @@
 #include "one_collect/symbols/kernel_symbols.h"
 
+#include <algorithm>
+
 #include "one_collect/binary/elf_file.h"
 #include "one_collect/binary/elf_notes.h"
 #include "one_collect/core/strings.h"
@@ -21,13 +23,75 @@ Result<KernelSymbols> KernelSymbols::read(const std::string& path) {
   return r;
 }
 
+namespace {
+
+// One kallsyms line: "ADDRESS TYPE NAME[\tMODULE]".
+struct KallsymsLine {
+  std::uint64_t address = 0;
+  char type = 0;
+  std::string_view name;
+  std::string_view module;  // "[module]" or empty
+  // Only text symbols name code.
+  bool is_text() const { return type == 't' || type == 'T' || type == 'w' || type == 'W'; }
+};
+
+std::optional<KallsymsLine> parse_kallsyms_line(std::string_view line) {
+  std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 + 3 > line.size() || line[sp1 + 2] != ' ') {
+    return std::nullopt;
+  }
+  std::optional<std::uint64_t> address = parse_hex(line.substr(0, sp1));
+  if (!address) return std::nullopt;
+  KallsymsLine out;
+  out.address = *address;
+  out.type = line[sp1 + 1];
+  out.name = line.substr(sp1 + 3);
+  if (std::size_t tab = out.name.find('\t'); tab != std::string_view::npos) {
+    out.module = out.name.substr(tab + 1);
+    out.name = out.name.substr(0, tab);
+  }
+  if (out.name.empty()) return std::nullopt;
+  return out;
+}
+
+std::uint64_t extent_limit(std::uint64_t address) {
+  return address + kMaxKernelSymbolExtent < address ? UINT64_MAX : address + kMaxKernelSymbolExtent;
+}
+
+// Adds a text symbol; a module symbol is named "name [module]".
+void add_kallsyms_symbol(SymbolTable::Builder& b, const KallsymsLine& s, std::uint64_t size,
+                         std::string& scratch) {
+  std::uint64_t limit = extent_limit(s.address);
+  if (s.module.empty()) {
+    b.add(s.address, size, s.name, limit,
+          s.type == 'T' ? SymbolTable::kRankHigh : SymbolTable::kRankNormal);
+    return;
+  }
+  scratch.assign(s.name);
+  scratch += ' ';
+  scratch += s.module;  // already "[module]"
+  b.add(s.address, size, scratch, limit, SymbolTable::kRankNormal);
+}
+
+Status hidden_or_empty(std::size_t lines, std::size_t nonzero) {
+  if (lines > 0 && nonzero == 0) {
+    return error(ErrorCode::kPermissionDenied,
+                 "kallsyms addresses are all zero: kernel pointers are hidden "
+                 "(run as root, or lower /proc/sys/kernel/kptr_restrict)");
+  }
+  if (lines == 0) return error(ErrorCode::kMalformed, "kallsyms is empty");
+  return ok_status();
+}
+
+}  // namespace
+
 Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
   KernelSymbols ks;
   SymbolTable::Builder b;
   std::size_t lines = 0;
   std::size_t nonzero = 0;
   std::size_t pos = 0;
-  std::string name;
+  std::string scratch;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
@@ -35,47 +99,74 @@ Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
     pos = eol + 1;
     if (line.empty()) continue;
     ++lines;
-    std::size_t sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos || sp1 + 3 > line.size() || line[sp1 + 2] != ' ') {
-      ++ks.malformed_;
-      continue;
-    }
-    std::optional<std::uint64_t> parsed = parse_hex(line.substr(0, sp1));
+    auto parsed = parse_kallsyms_line(line);
     if (!parsed) {
       ++ks.malformed_;
       continue;
     }
-    std::uint64_t addr = *parsed;
-    char type = line[sp1 + 1];
-    std::string_view rest = line.substr(sp1 + 3);
-    std::string_view module;
-    if (std::size_t tab = rest.find('\t'); tab != std::string_view::npos) {
-      module = rest.substr(tab + 1);
-      rest = rest.substr(0, tab);
-    }
-    if (rest.empty()) {
-      ++ks.malformed_;
-      continue;
-    }
-    if (addr != 0) ++nonzero;
-    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    std::uint64_t limit =
-        addr + kMaxKernelSymbolExtent < addr ? UINT64_MAX : addr + kMaxKernelSymbolExtent;
-    if (module.empty()) {
-      b.add(addr, 0, rest, limit, type == 'T' ? SymbolTable::kRankHigh : SymbolTable::kRankNormal);
-    } else {
-      name.assign(rest);
-      name += ' ';
-      name += module;  // already "[module]"
-      b.add(addr, 0, name, limit, SymbolTable::kRankNormal);
-    }
+    if (parsed->address != 0) ++nonzero;
+    if (parsed->is_text()) add_kallsyms_symbol(b, *parsed, 0, scratch);
   }
-  if (lines > 0 && nonzero == 0) {
-    return error(ErrorCode::kPermissionDenied,
-                 "kallsyms addresses are all zero: kernel pointers are hidden "
-                 "(run as root, or lower /proc/sys/kernel/kptr_restrict)");
+  OC_RETURN_IF_ERROR(hidden_or_empty(lines, nonzero));
+  ks.table_ = std::move(b).finish();
+  return ks;
+}
+
+Result<KernelSymbols> KernelSymbols::read_covering(std::span<const std::uint64_t> sorted_addresses,
+                                                   const std::string& path) {
+  // Pass 1: every text symbol's start (8 bytes each, ~1 MiB).
+  KernelSymbols ks;
+  std::vector<std::uint64_t> starts;
+  std::size_t lines = 0;
+  std::size_t nonzero = 0;
+  Status read = read_lines(
+      path,
+      [&](std::string_view line) {
+        if (line.empty()) return;
+        ++lines;
+        auto parsed = parse_kallsyms_line(line);
+        if (!parsed) {
+          ++ks.malformed_;
+          return;
+        }
+        if (parsed->address != 0) ++nonzero;
+        if (parsed->is_text()) starts.push_back(parsed->address);
+      },
+      kMaxKallsymsBytes);
+  if (!read.ok()) return read;
+  if (Status s = hidden_or_empty(lines, nonzero); !s.ok()) return std::move(s).with_context(path);
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+
+  // The start holding each address (the last start at or below it, within
+  // reach), and where that symbol ends: the next start, at most 1 MiB on.
+  std::vector<std::uint64_t> needed;
+  for (std::uint64_t a : sorted_addresses) {
+    auto it = std::upper_bound(starts.begin(), starts.end(), a);
+    if (it == starts.begin()) continue;
+    std::uint64_t start = *(it - 1);
+    if (a >= extent_limit(start)) continue;
+    if (needed.empty() || needed.back() != start) needed.push_back(start);
   }
-  if (lines == 0) return error(ErrorCode::kMalformed, "kallsyms is empty");
+  auto size_of = [&](std::uint64_t start) {
+    auto next = std::upper_bound(starts.begin(), starts.end(), start);
+    std::uint64_t end = next == starts.end() ? extent_limit(start) : *next;
+    return std::min(end, extent_limit(start)) - start;
+  };
+
+  // Pass 2: the names of the needed symbols only.
+  SymbolTable::Builder b;
+  std::string scratch;
+  read = read_lines(
+      path,
+      [&](std::string_view line) {
+        auto parsed = parse_kallsyms_line(line);
+        if (!parsed || !parsed->is_text()) return;
+        if (!std::binary_search(needed.begin(), needed.end(), parsed->address)) return;
+        add_kallsyms_symbol(b, *parsed, size_of(parsed->address), scratch);
+      },
+      kMaxKallsymsBytes);
+  if (!read.ok()) return read;
   ks.table_ = std::move(b).finish();
   return ks;
 }

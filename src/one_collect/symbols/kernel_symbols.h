@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,14 @@ class KernelSymbols {
   // text symbols (t, T, w, W) are kept; a module symbol is named
   // "name [module]". Each symbol extends to the next one (at most 1 MiB).
   static Result<KernelSymbols> parse(std::string_view text);
+  // Only the symbols holding `sorted_addresses` (ascending), streamed from
+  // kallsyms in two passes (the text symbols' starts, then the names of the
+  // ones needed), so memory stays small: the whole file is 5+ MiB and its
+  // table 5 MiB, while a recording samples a few thousand kernel functions.
+  // Each kept symbol ends where it would in read() (the next text symbol,
+  // at most 1 MiB on), so lookups of those addresses answer as read()'s do.
+  static Result<KernelSymbols> read_covering(std::span<const std::uint64_t> sorted_addresses,
+                                             const std::string& path = "/proc/kallsyms");
 
   std::optional<SymbolInfo> lookup(std::uint64_t address) const { return table_.lookup(address); }
   const SymbolTable& table() const { return table_; }
