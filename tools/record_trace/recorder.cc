@@ -89,6 +89,11 @@ ExportSettings make_settings(const RecordOptions& o) {
   // record no CPU samples.
   s.enable_cpu_sampling(o.cpu_sampling());
   s.set_callstack_mode(o.callstacks);
+  // Reading DWARF line tables costs time and memory after collection; only
+  // formats that show lines ask for it.
+  bool lines = false;
+  for (const OutputFormat* f : o.effective_formats()) lines = lines || f->shows_source_lines;
+  s.enable_source_lines(lines);
   s.enable_context_switches(o.off_cpu);
   for (std::uint32_t pid : o.pids) s.add_target_pid(pid);
   for (const TracepointName& e : o.events) {

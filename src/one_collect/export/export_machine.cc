@@ -319,7 +319,8 @@ void sort_unique(std::vector<std::uint64_t>& v) {
 }  // namespace
 
 Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
-                                                  std::vector<std::string>* errors) {
+                                                  std::vector<std::string>* errors,
+                                                  bool source_lines) {
   std::map<FileKey, PendingQuery> files;
   std::map<std::uint32_t, PendingQuery> anon;  // by pid
   PendingQuery kernel;
@@ -392,6 +393,7 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
   for (auto& [key, pending] : files) {
     SymbolQuery q;
     q.kind = SymbolQuery::Kind::kFile;
+    q.want_lines = source_lines;
     q.pid = pending.pid;
     q.ns_pid = pending.ns_pid;
     q.filename = string(pending.filename);

@@ -224,8 +224,10 @@ class ExportMachine {
   // with anonymous code, and attaches the symbol tables to the mappings.
   // A resolver failure for one object is kept in `errors` and does not stop
   // the others.
+  // `source_lines` false: symbols only, no source lines asked for.
   Status capture_and_resolve_symbols(SymbolResolver& resolver,
-                                     std::vector<std::string>* errors = nullptr);
+                                     std::vector<std::string>* errors = nullptr,
+                                     bool source_lines = true);
 
   // ---- views
   // Processes grouped by command name, sorted by name; pids ascending.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "one_collect/export/export_graph.h"
+#include "one_collect/export/export_settings.h"
 
 namespace one_collect {
 namespace {
@@ -336,6 +337,30 @@ class InlineResolver : public SymbolResolver {
     return ok_status();
   }
 };
+
+// Records whether file queries asked for source lines.
+class LineRequestResolver : public SymbolResolver {
+ public:
+  Status resolve(const SymbolQuery& q, std::span<const std::uint64_t>,
+                 std::vector<ExportResolvedSymbol>&, std::vector<ExportResolvedLine>&) override {
+    if (q.kind == SymbolQuery::Kind::kFile) asked.push_back(q.want_lines);
+    return ok_status();
+  }
+  std::vector<bool> asked;
+};
+
+TEST(ExportMachine, SourceLinesAreAskedForUnlessTurnedOff) {
+  ExportMachine m;
+  m.add_mapping(1, 0, 0x400000, 0x500000, 0, "/bin/a");
+  m.add_sample(1, MetricValue::count(1), 1, 1, 0, 0, 0x400050, {});
+  LineRequestResolver with;
+  ASSERT_TRUE(m.capture_and_resolve_symbols(with).ok());
+  EXPECT_EQ(with.asked, std::vector<bool>{true});
+  LineRequestResolver without;
+  ASSERT_TRUE(m.capture_and_resolve_symbols(without, nullptr, /*source_lines=*/false).ok());
+  EXPECT_EQ(without.asked, std::vector<bool>{false});
+  EXPECT_TRUE(ExportSettings().source_lines()) << "the library default keeps lines";
+}
 
 TEST(ExportMachine, InlinedFramesKeepTheirOrder) {
   ExportMachine m;

@@ -51,6 +51,13 @@ class ExportSettings {
   CallstackMode callstack_mode() const { return callstack_mode_; }
   bool callstacks() const { return callstack_mode_ != CallstackMode::kNone; }
 
+  // ---- symbols: source file:line and inlined frames of sampled addresses
+  // (DWARF, read after collection). On by default; off saves the time and
+  // memory of reading debug info when no output shows lines (record-trace
+  // turns it off unless a format such as pprof or speedscope is asked for).
+  void enable_source_lines(bool on) { source_lines_ = on; }
+  bool source_lines() const { return source_lines_; }
+
   // ---- context switches (off-CPU samples)
   void enable_context_switches(bool on) { context_switches_ = on; }
   bool context_switches() const { return context_switches_; }
@@ -86,6 +93,7 @@ class ExportSettings {
   std::uint64_t interval_ns_ = 0;
   CallstackMode callstack_mode_ = CallstackMode::kNone;
   bool context_switches_ = false;
+  bool source_lines_ = true;
   std::vector<std::uint32_t> target_pids_;
   std::vector<ExtraEvent> events_;
   std::vector<SampleHook> hooks_;

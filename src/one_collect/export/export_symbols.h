@@ -76,6 +76,8 @@ struct SymbolQuery {
   // kFile: the OS session's held-open file (ExportMapping::file), 0: none
   // (then the resolver finds the file by filename / build id).
   std::uint32_t file = 0;
+  // kFile: also fill source lines (ExportResolvedLine) for the addresses.
+  bool want_lines = true;
 };
 
 struct ExportResolvedSymbol {

@@ -69,7 +69,7 @@ Status UniversalExporter::finish(Status parse_status) {
   Status status;
   machine_.write([&](ExportMachine& m) {
     if (SymbolResolver* resolver = session_->symbol_resolver()) {
-      status = m.capture_and_resolve_symbols(*resolver);
+      status = m.capture_and_resolve_symbols(*resolver, nullptr, settings_.source_lines());
       if (!status.ok()) return;
     }
     for (const ParsedHook& hook : parsed_hooks_) {

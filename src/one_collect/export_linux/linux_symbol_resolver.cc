@@ -34,11 +34,12 @@ void add_symbols(std::span<const std::uint64_t> addresses, Lookup&& lookup,
 void LinuxSymbolResolver::add_file_symbols(ModuleId module,
                                            std::span<const std::uint64_t> addresses,
                                            std::vector<ExportResolvedSymbol>& symbols,
-                                           std::vector<ExportResolvedLine>& lines) {
+                                           std::vector<ExportResolvedLine>& lines,
+                                           bool source_lines) {
   const ModuleSymbols* m = cache_.module(module);
-  // Lines only when the module has DWARF, and only for the sampled
-  // addresses (each looked up once: they are sorted and unique).
-  bool want_lines = m != nullptr && !m->dwarf_file.empty();
+  // Lines only when asked for and the module has DWARF, and only for the
+  // sampled addresses (each looked up once: they are sorted and unique).
+  bool want_lines = source_lines && m != nullptr && !m->dwarf_file.empty();
   std::uint64_t last_start = ~std::uint64_t{0};
   bool need_file = false;  // the last symbol has no source file yet
   for (std::uint64_t address : addresses) {
@@ -118,22 +119,15 @@ Status LinuxSymbolResolver::resolve(const SymbolQuery& query,
   switch (query.kind) {
     case SymbolQuery::Kind::kFile: {
       OC_ASSIGN_OR_RETURN(ModuleId module, load(query));
-      add_file_symbols(module, addresses, symbols, lines);
+      add_file_symbols(module, addresses, symbols, lines, query.want_lines);
       return ok_status();
     }
     case SymbolQuery::Kind::kKernel: {
-      if (!kernel_tried_) {
-        kernel_tried_ = true;
-        auto read = KernelSymbols::read();
-        if (read.ok()) {
-          kernel_ = std::move(*read);
-        } else {
-          kernel_error_ = std::move(read).status();
-        }
-      }
-      if (!kernel_) return kernel_error_;
+      // Only the symbols the samples need: kallsyms streamed, never held
+      // whole (it is 5+ MiB; the full table would be 5 MiB more).
+      OC_ASSIGN_OR_RETURN(KernelSymbols kernel, KernelSymbols::read_covering(addresses));
       add_symbols(
-          addresses, [&](std::uint64_t a) { return kernel_->lookup(a); }, symbols);
+          addresses, [&](std::uint64_t a) { return kernel.lookup(a); }, symbols);
       return ok_status();
     }
     case SymbolQuery::Kind::kAnonymous: {

@@ -12,7 +12,8 @@
 //              DWARF (the file's or its debug file's), each sampled address
 //              also gets its source file:line and inlined frames (libdw,
 //              SymbolCache::source_frames), and each symbol its source file.
-//   kernel     /proc/kallsyms, read once.
+//   kernel     /proc/kallsyms, streamed: only the symbols holding sampled
+//              addresses are kept.
 //   anonymous  the process's JIT perf map (/tmp/perf-<nspid>.map in its
 //              mount namespace), with the safety checks of PerfMap.
 #pragma once
@@ -54,14 +55,11 @@ class LinuxSymbolResolver : public SymbolResolver {
   Result<ModuleId> load_held(const MappedFile& file, std::uint32_t pid);
   void add_file_symbols(ModuleId module, std::span<const std::uint64_t> addresses,
                         std::vector<ExportResolvedSymbol>& symbols,
-                        std::vector<ExportResolvedLine>& lines);
+                        std::vector<ExportResolvedLine>& lines, bool source_lines);
 
   const ProcessTable* files_ = nullptr;
   SymbolCache cache_;
   LinuxSymbolResolverStats stats_;
-  std::optional<KernelSymbols> kernel_;
-  Status kernel_error_;
-  bool kernel_tried_ = false;
 };
 
 }  // namespace one_collect

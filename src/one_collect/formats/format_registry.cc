@@ -29,35 +29,41 @@ constexpr OutputFormat kFormats[] = {
     {"nettrace", "nettrace trace: open in PerfView or TraceEvent.", ".nettrace", FormatFiles::kOne,
      [](const ExportMachine& m, const std::string& p, SampleKind) -> Paths {
        return wrote(write_nettrace(m, p), p);
-     }},
+     },
+     /*shows_source_lines=*/false},
     {"perfview-xml",
      "PerfView XML stack files, one per command name and sample kind (cpu, off_cpu).",
      kPerfviewXmlExtension, FormatFiles::kPerCommand,
      [](const ExportMachine& m, const std::string& p, SampleKind) -> Paths {
        return write_perfview_xml(m, p);
-     }},
+     },
+     /*shows_source_lines=*/false},
     {"pprof", "pprof profile (gzipped profile.proto): go tool pprof -http=: trace.pb.gz.", ".pb.gz",
      FormatFiles::kPerKind,
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        return wrote(write_pprof(m, p, PprofOptions{k}), p);
-     }},
+     },
+     /*shows_source_lines=*/true},
     {"speedscope", "speedscope JSON: https://www.speedscope.app or npx speedscope.",
      ".speedscope.json", FormatFiles::kPerKind,
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        return wrote(write_speedscope(m, p, SpeedscopeOptions{k}), p);
-     }},
+     },
+     /*shows_source_lines=*/true},
     {"folded", "folded stacks (sample counts): flamegraph.pl trace.folded > flame.svg.", ".folded",
      FormatFiles::kPerKind,
      [](const ExportMachine& m, const std::string& p, SampleKind k) -> Paths {
        FoldedOptions o;
        o.kind = k;
        return wrote(write_folded(m, p, o), p);
-     }},
+     },
+     /*shows_source_lines=*/false},
     {"chrome", "Chrome trace events: chrome://tracing or https://ui.perfetto.dev.", ".chrome.json",
      FormatFiles::kOne,
      [](const ExportMachine& m, const std::string& p, SampleKind) -> Paths {
        return wrote(write_chrome_trace(m, p), p);
-     }},
+     },
+     /*shows_source_lines=*/false},
 };
 
 // Old names still accepted; never listed.

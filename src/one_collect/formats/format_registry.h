@@ -50,6 +50,9 @@ struct OutputFormat {
   std::string_view extension;    // ".pb.gz"; kPerCommand: what follows <comm>.<kind>
   FormatFiles files;
   FormatWriter write;
+  // The format shows source file:line (so symbolization should read DWARF
+  // line tables for it); the others only need symbol names.
+  bool shows_source_lines;
 };
 
 // Every format, in --help order.

@@ -54,6 +54,14 @@ TEST(FormatRegistry, DeprecatedAliasesResolveAndUnknownNamesAreErrors) {
   EXPECT_FALSE(find_output_format("PPROF").ok());
 }
 
+TEST(FormatRegistry, OnlyFormatsShowingLinesAskForThem) {
+  std::set<std::string> with_lines;
+  for (const OutputFormat& f : output_formats()) {
+    if (f.shows_source_lines) with_lines.insert(std::string(f.name));
+  }
+  EXPECT_EQ(with_lines, (std::set<std::string>{"pprof", "speedscope"}));
+}
+
 TEST(FormatRegistry, FileNames) {
   std::vector<std::string> patterns;
   for (const OutputFormat& f : output_formats()) {
