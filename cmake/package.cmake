@@ -36,6 +36,8 @@ set(ONE_COLLECT_PUBLIC_HEADERS
   core/status.h
   core/errno_status.h
   core/bytes.h
+  core/callstack_mode.h
+  core/mapping_name.h
   event/event.h
   event/event_field.h
   event/event_format.h
@@ -52,6 +54,7 @@ set(ONE_COLLECT_PUBLIC_HEADERS
   linux/probe_registry.h
   linux/user_events.h
   process/process_table.h
+  unwind/stack_unwinder.h
   unwind/unwinder.h
   unwind/callstack.h
   symbols/symbol_cache.h
@@ -61,6 +64,11 @@ set(ONE_COLLECT_PUBLIC_HEADERS
   symbols/demangle.h
   symbols/source_lines.h
   export/export_machine.h
+  export/export_sample.h
+  export/export_records.h
+  export/export_symbols.h
+  export/export_process_tracker.h
+  export/off_cpu_tracker.h
   export/export_settings.h
   export/export_session.h
   export/export_graph.h
