@@ -73,8 +73,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   merger.emit_until(size);
   merger.emit_all();
 
-  // The stack cutter on the whole input as one sample.
+  // The stack cutter and the stack trimmer on the whole input as one
+  // sample; a trimmed sample must still parse as one record.
   std::vector<std::uint8_t> out;
   (void)append_without_stack(bytes, layout, out);
+  out.clear();
+  if (append_with_trimmed_stack(bytes, layout, out)) (void)parser.parse(ByteSpan(out), 0);
   return 0;
 }

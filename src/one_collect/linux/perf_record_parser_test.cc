@@ -398,5 +398,45 @@ TEST(PerfRing, CuttingTheStackKeepsTheRestOfTheSample) {
   EXPECT_EQ(parser.stats().malformed, 0u);
 }
 
+TEST(PerfRing, TrimmingTheStackKeepsItsFilledBytesAndTheRest) {
+  FullSample s = full_sample(5);  // a 16-byte stack copy of which 8 were filled
+  auto section = find_stack_section(ByteSpan(s.bytes), s.layout);
+  ASSERT_TRUE(section.has_value());
+  std::vector<std::uint8_t> filled(s.bytes.begin() + section->offset + 8,
+                                   s.bytes.begin() + section->offset + 16);
+  std::vector<std::uint8_t> out{0xAA};  // appends after what is there
+  ASSERT_TRUE(append_with_trimmed_stack(ByteSpan(s.bytes), s.layout, out));
+  ASSERT_EQ(out.size(), 1 + s.bytes.size() - 8);
+  EXPECT_EQ(out[0], 0xAA);
+  ByteSpan trimmed(out.data() + 1, out.size() - 1);
+  std::uint16_t header_size = 0;
+  std::memcpy(&header_size, trimmed.data() + 6, 2);
+  EXPECT_EQ(header_size, trimmed.size());
+
+  PerfRecordParser parser;
+  const SampleLayout* layout = parser.add_layout(s.layout);
+  Event event(1, "sample");
+  bool ok = false;
+  event.add_callback([&](const EventData& d) -> Status {
+    auto stack = parser.refs().stack_user.get_data(d.full_data);
+    ok = stack.ok() && std::vector<std::uint8_t>(stack->begin(), stack->end()) == filled &&
+         parser.refs().weight.get_u64(d.full_data).value() == 55u &&
+         parser.refs().cgroup.get_u64(d.full_data).value() == 99u;
+    return ok_status();
+  });
+  parser.add_id(5, layout, &event, false);
+  parser.parse(trimmed, 0);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(parser.stats().malformed, 0u);
+
+  // A full copy (dyn_size = size: the stack may have been cut) stays whole.
+  std::vector<std::uint8_t> full = s.bytes;
+  std::uint64_t dyn = 16;
+  std::memcpy(full.data() + section->offset + 8 + 16, &dyn, 8);
+  std::vector<std::uint8_t> none;
+  EXPECT_FALSE(append_with_trimmed_stack(ByteSpan(full), s.layout, none));
+  EXPECT_TRUE(none.empty());
+}
+
 }  // namespace
 }  // namespace one_collect

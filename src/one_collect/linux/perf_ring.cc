@@ -88,6 +88,27 @@ bool append_without_stack(ByteSpan sample, const SampleLayout& layout,
   return true;
 }
 
+bool append_with_trimmed_stack(ByteSpan sample, const SampleLayout& layout,
+                               std::vector<std::uint8_t>& out) {
+  auto section = find_stack_section(sample, layout);
+  if (!section || section->length <= 8) return false;
+  const std::size_t off = section->offset;
+  const std::uint64_t size = section->length - 16;  // the data bytes
+  auto dyn = read_at<std::uint64_t>(sample, off + 8 + static_cast<std::size_t>(size));
+  if (!dyn) return false;
+  const std::uint64_t keep = std::min<std::uint64_t>((*dyn + 7) & ~std::uint64_t{7}, size);
+  if (keep == size) return false;
+  const std::size_t start = out.size();
+  out.insert(out.end(), sample.begin(), sample.begin() + off);
+  const auto* k = reinterpret_cast<const std::uint8_t*>(&keep);
+  out.insert(out.end(), k, k + 8);
+  out.insert(out.end(), sample.begin() + off + 8, sample.begin() + off + 8 + keep);
+  out.insert(out.end(), sample.begin() + off + 8 + size, sample.end());  // dyn_size and the rest
+  const std::uint16_t new_size = static_cast<std::uint16_t>(out.size() - start);
+  std::memcpy(out.data() + start + 6, &new_size, 2);
+  return true;
+}
+
 Result<PerfRing> PerfRing::map(int fd, std::size_t data_bytes, std::uint32_t cpu) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t data = ring_data_bytes(data_bytes);
@@ -153,6 +174,12 @@ void PerfRing::copy_out(std::uint64_t pos, std::size_t n, std::uint8_t* dst) con
   if (first < n) std::memcpy(dst + first, data_, n - first);
 }
 
+ByteSpan PerfRing::in_place(std::uint64_t pos, std::size_t n) const {
+  std::size_t at = static_cast<std::size_t>(pos & (data_size_ - 1));
+  if (n > data_size_ - at) return {};
+  return ByteSpan(data_ + at, n);
+}
+
 void PerfRing::drain(std::vector<std::uint8_t>& out, DrainPolicy& policy, DrainCounts& counts) {
   auto* meta = static_cast<perf_event_mmap_page*>(base_);
   // The kernel publishes data_head after writing the records (acquire pairs
@@ -172,6 +199,8 @@ void PerfRing::drain(std::vector<std::uint8_t>& out, DrainPolicy& policy, DrainC
       break;
     }
     if (header.type == PERF_RECORD_SAMPLE) {
+      // Samples this big carry a user stack copy: keep only its filled part.
+      constexpr std::uint32_t kTrimFrom = 4096;
       DrainPolicy::Action action = policy.on_sample(header.size);
       if (action == DrainPolicy::Action::kDrop) {
         ++counts.dropped_samples;
@@ -191,6 +220,23 @@ void PerfRing::drain(std::vector<std::uint8_t>& out, DrainPolicy& policy, DrainC
           continue;
         }
         // No stack to cut: keep it whole.
+      }
+      if (action == DrainPolicy::Action::kKeep && header.size >= kTrimFrom) {
+        ByteSpan record = in_place(tail, header.size);
+        if (record.empty()) {  // wraps around the ring's end
+          scratch_.resize(header.size);
+          copy_out(tail, header.size, scratch_.data());
+          record = ByteSpan(scratch_);
+        }
+        const SampleLayout* layout = policy.layout_for(record);
+        std::size_t before = out.size();
+        if (layout == nullptr || !append_with_trimmed_stack(record, *layout, out)) {
+          out.insert(out.end(), record.begin(), record.end());
+        }
+        ++counts.records;
+        counts.bytes += out.size() - before;
+        tail += header.size;
+        continue;
       }
     }
     const std::size_t at = out.size();

@@ -32,13 +32,23 @@ std::optional<StackSection> find_stack_section(ByteSpan sample, const SampleLayo
 bool append_without_stack(ByteSpan sample, const SampleLayout& layout,
                           std::vector<std::uint8_t>& out);
 
+// Appends `sample` to `out` with its user stack copy trimmed to the bytes the
+// kernel filled (dyn_size, rounded up to 8), the header size fixed. The copy
+// is the requested size (16 KiB by default) whatever the thread's stack
+// depth, so most of it is unused: trimming keeps DWARF recordings' queued
+// bytes (and memory) to what unwinding reads. A full stack (dyn_size = size,
+// the truncation signal) is kept whole. Returns false, appending nothing,
+// when there is no stack section or nothing to trim.
+bool append_with_trimmed_stack(ByteSpan sample, const SampleLayout& layout,
+                               std::vector<std::uint8_t>& out);
+
 class DrainPolicy {
  public:
   virtual ~DrainPolicy() = default;
   enum class Action { kKeep, kCutStack, kDrop };
   // Called for SAMPLE records only.
   virtual Action on_sample(std::uint32_t size) = 0;
-  // Layout of a sample (for cutting), or null.
+  // Layout of a sample (for cutting and trimming its stack), or null.
   virtual const SampleLayout* layout_for(ByteSpan sample) = 0;
 };
 
@@ -72,6 +82,9 @@ class PerfRing {
  private:
   PerfRing() = default;
   void copy_out(std::uint64_t pos, std::size_t n, std::uint8_t* dst) const;
+  // The n bytes at `pos` where they lie in the ring, or empty when they wrap
+  // around its end.
+  ByteSpan in_place(std::uint64_t pos, std::size_t n) const;
 
   int fd_ = -1;
   std::uint32_t cpu_ = 0;

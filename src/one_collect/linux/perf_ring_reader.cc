@@ -40,8 +40,12 @@ class RingReaderThread::Policy : public DrainPolicy {
   }
   const SampleLayout* layout_for(ByteSpan sample) override {
     auto id = read_at<std::uint64_t>(sample, 8);  // IDENTIFIER comes first
-    if (!id || !layouts_.find(*id, layout_)) return nullptr;
-    return &layout_;
+    if (!id) return nullptr;
+    // Samples of one round mostly share their event: look it up once.
+    if (have_layout_ && *id == layout_id_) return &layout_;
+    have_layout_ = layouts_.find(*id, layout_);
+    layout_id_ = *id;
+    return have_layout_ ? &layout_ : nullptr;
   }
 
  private:
@@ -49,6 +53,8 @@ class RingReaderThread::Policy : public DrainPolicy {
   std::size_t limit_;
   std::size_t used_;
   SampleLayout layout_;
+  std::uint64_t layout_id_ = 0;
+  bool have_layout_ = false;
 };
 
 RingReaderThread::RingReaderThread(std::vector<PerfRing> rings, const SharedLayouts& layouts,

@@ -505,6 +505,40 @@ TEST(PerfSessionLive, NoCallstackEventKeepsIpAndDropsStacks) {
   EXPECT_EQ(plain_with_stacks, 0u);
 }
 
+// A 16 KiB user stack copy of a shallow thread is mostly unused: the reader
+// keeps only the bytes the kernel filled (dyn_size), so queued records stay
+// small, and the filled bytes reach the callbacks intact.
+TEST(PerfSessionLive, UserStackCopiesAreTrimmedToTheirFilledBytes) {
+  OC_REQUIRE_ROOT();
+  constexpr std::uint32_t kCopy = 16384;
+  StackOptions stacks;
+  stacks.user_regs = true;
+  stacks.user_stack_bytes = kCopy;
+  auto session = RingBufSessionBuilder()
+                     .with_command({kTarget, "spin", "300"})
+                     .with_stacks(stacks)
+                     .with_cpu_sampling(1000)
+                     .build();
+  ASSERT_TRUE(session.ok()) << session.status().to_string();
+  PerfSession& s = **session;
+  const PerfSessionRefs& refs = s.refs();
+  std::uint64_t samples = 0, trimmed = 0, inconsistent = 0;
+  s.cpu_profile_event()->add_callback([&](const EventData& d) -> Status {
+    auto stack = refs.stack_user.get_data(d.full_data);
+    if (!stack.ok() || stack->empty()) return ok_status();
+    ++samples;
+    // The record holds the filled bytes (rounded to 8) and nothing more.
+    if (d.full_data.size() < kCopy) ++trimmed;
+    if (stack->size() > kCopy) ++inconsistent;
+    return ok_status();
+  });
+  ASSERT_TRUE(s.enable().ok());
+  ASSERT_TRUE(s.parse_all().ok());
+  ASSERT_GT(samples, 0u);
+  EXPECT_EQ(inconsistent, 0u);
+  EXPECT_GT(trimmed * 2, samples) << trimmed << " of " << samples << " samples trimmed";
+}
+
 TEST(PerfEventSpec, NamesRawAndErrors) {
   auto raw = raw_event_spec("1:0x3");
   ASSERT_TRUE(raw.ok());
