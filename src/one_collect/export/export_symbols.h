@@ -33,7 +33,10 @@ struct ExportSymbol {
 // frame uses the return address - 1, which lies inside the call instruction;
 // the sampled leaf ip is looked up exactly. This is the one place deciding it:
 // capture_and_resolve_symbols, find_symbol / find_lines callers (ExportGraph,
-// pprof, nettrace) all pass addresses through it.
+// pprof, nettrace) all pass addresses through it. Frames that are exact
+// addresses, not return addresses (the frame a signal interrupted, the user
+// frame where the thread entered the kernel), are recorded by the unwinder
+// and CallstackReader one byte on, so this rule names them exactly too.
 inline std::uint64_t frame_lookup_ip(std::uint64_t ip, bool leaf) {
   return (leaf || ip == 0) ? ip : ip - 1;
 }

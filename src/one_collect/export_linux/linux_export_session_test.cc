@@ -275,6 +275,42 @@ TEST(LinuxExportSessionTest, CallerEndingWithACallIsNamedByTheCall) {
   EXPECT_EQ(top.find("oc_after_tail_caller"), std::string::npos) << top;
 }
 
+// Frames that are exact addresses, not return addresses, are named exactly:
+// oc_fault_first interrupted at its first byte, by the SIGILL its first
+// instruction raises (a frame below the signal frame), and by the kernel
+// handling that fault (the user frame below the kernel frames). An ip - 1
+// lookup would name oc_before_fault, the function before it.
+TEST(LinuxExportSessionTest, FrameInterruptedAtAFunctionsFirstByteIsNamedExactly) {
+  OC_REQUIRE_ROOT();
+  Recording run = record({OC_SOURCE_WORKLOAD, "fault", "400"}, false, CallstackMode::kDwarf);
+  ASSERT_TRUE(run.status.ok()) << run.status.to_string();
+  run.exporter->machine().read([&](const ExportMachine& m) {
+    std::uint64_t interrupted = 0, wrong = 0;
+    for (const auto& s : m.samples()) {
+      auto stack = m.callstacks().get(s.callstack);
+      if (!stack) continue;
+      for (std::uint64_t ip : *stack) {
+        const ExportSymbol* sym = m.find_symbol(s.pid, frame_lookup_ip(ip, false), s.time);
+        if (!sym) continue;
+        interrupted += m.string(sym->name) == "oc_fault_first";
+        wrong += m.string(sym->name) == "oc_before_fault";
+      }
+    }
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_GT(interrupted, 50u);
+    // ExportGraph names it the same way.
+    ExportGraph graph(m);
+    graph.add_samples(*m.find_sample_kind(kCpuKind));
+    bool named = false;
+    for (std::uint32_t f = 0; f < graph.frames().size(); ++f) {
+      std::string name = graph.frame_name(f);
+      EXPECT_EQ(name.find("oc_before_fault"), std::string::npos);
+      named |= name == "oc_source_workload!oc_fault_first";
+    }
+    EXPECT_TRUE(named);
+  });
+}
+
 // Writes the sampled ip, then a marker no real unwind produces.
 class MarkerUnwinder : public unwind::StackUnwinder {
  public:

@@ -132,7 +132,8 @@ TEST(LinuxSessionHandlers, CpuSampleGetsTheKernelChainThenTheUnwindersFrames) {
     auto callers = m.callstacks().get(s.callstack);
     ASSERT_TRUE(callers.has_value());
     EXPECT_EQ(std::vector<std::uint64_t>(callers->begin(), callers->end()),
-              (std::vector<std::uint64_t>{kUserIp, 0x401100, 0x402200}));
+              (std::vector<std::uint64_t>{kUserIp + 1, 0x401100, 0x402200}))
+        << "the user ip below the kernel frames is exact: recorded one byte on";
   });
 }
 
@@ -173,7 +174,7 @@ TEST(LinuxSessionHandlers, TracepointAsSamplesUsesTheSameUnwinding) {
     auto callers = m.callstacks().get(s.callstack);
     ASSERT_TRUE(callers.has_value());
     EXPECT_EQ(std::vector<std::uint64_t>(callers->begin(), callers->end()),
-              (std::vector<std::uint64_t>{kUserIp, 0x401100}));
+              (std::vector<std::uint64_t>{kUserIp + 1, 0x401100}));
   });
 }
 

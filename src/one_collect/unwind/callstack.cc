@@ -92,6 +92,12 @@ CallstackResult CallstackReader::read(const SampleStackInput& sample,
       break;
     }
   }
+  // Below kernel frames, the first user frame is where the thread entered the
+  // kernel (a trap, a fault, an interrupt, a syscall): an exact address, not
+  // a return address. It is recorded one byte on, as the unwinder records
+  // frames interrupted by signals, so that caller-frame lookups (address - 1)
+  // name it exactly even when it is a function's first byte.
+  if (result.kernel_frames > 0 && n > result.kernel_frames) ++frames[result.kernel_frames];
   result.count = n;
   return result;
 }

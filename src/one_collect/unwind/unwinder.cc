@@ -74,7 +74,13 @@ UnwindResult Unwinder::unwind(const AddressSpace& space, const UnwindInput& inpu
       result.end = UnwindEnd::kOutsideMappings;
       break;
     }
-    frames[n++] = pc;
+    // A caller frame is looked up at its address - 1 (export's
+    // frame_lookup_ip: a return address follows its call). A frame
+    // interrupted by a signal holds the exact address of its next
+    // instruction instead, which may be a function's first byte: it is
+    // recorded one byte on, so that the same rule names it exactly.
+    frames[n] = (n > 0 && exact_pc) ? pc + 1 : pc;
+    ++n;
 
     Regs caller;
     bool caller_exact = false;

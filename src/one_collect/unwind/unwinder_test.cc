@@ -164,7 +164,9 @@ TEST(Callstack, ModesAndPerfRequests) {
   res = fp.read(in, frames);
   ASSERT_EQ(res.count, 4u);  // markers skipped, user part of the kernel chain kept
   EXPECT_EQ(res.kernel_frames, 2u);
-  EXPECT_EQ(frames[2], 0x401000u);
+  // The user ip where the thread entered the kernel is exact: one byte on.
+  EXPECT_EQ(frames[2], 0x401001u);
+  EXPECT_EQ(frames[3], 0x401100u);
   // DWARF mode with a kernel-only chain and user registers, for a pid we
   // know nothing about: kernel frames, then the user ip, then a clean stop.
   std::uint64_t kchain[] = {static_cast<std::uint64_t>(-128), 0xffffffff81000010ull};
@@ -179,7 +181,7 @@ TEST(Callstack, ModesAndPerfRequests) {
   ASSERT_EQ(res.count, 2u);
   EXPECT_EQ(res.kernel_frames, 1u);
   EXPECT_TRUE(res.user_unwound);
-  EXPECT_EQ(frames[1], 0x401234u);
+  EXPECT_EQ(frames[1], 0x401235u);  // exact, below kernel frames: one byte on
   EXPECT_EQ(res.user.end, UnwindEnd::kOutsideMappings);
 }
 

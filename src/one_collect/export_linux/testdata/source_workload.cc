@@ -5,7 +5,13 @@
 // oc_lines_inner, inlined into it (the line marked OC_INNER_LINE).
 // oc_tail_caller's call is its last instruction, so its return address is
 // the first byte of oc_after_tail_caller.
+// "fault MS": oc_fault_first's first instruction (ud2) raises SIGILL; the
+// handler, oc_fault_handler, burns CPU and resumes past it, for about MS ms.
+// Stacks sampled in the handler hold oc_fault_first interrupted at its first
+// byte, right after oc_before_fault's last one.
+#include <signal.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -49,6 +55,35 @@ __attribute__((noinline)) void oc_tail_caller(double seconds) {
 
 __attribute__((noinline, used)) void oc_after_tail_caller() { oc_sink = 2; }
 
+// Written in assembly to fix the layout: oc_before_fault is one byte (ret)
+// and oc_fault_first starts right after it.
+__asm__(
+    ".text\n"
+    ".globl oc_before_fault\n"
+    ".type oc_before_fault, @function\n"
+    "oc_before_fault:\n"
+    ".cfi_startproc\n"
+    "  ret\n"
+    ".cfi_endproc\n"
+    ".size oc_before_fault, .-oc_before_fault\n"
+    ".globl oc_fault_first\n"
+    ".type oc_fault_first, @function\n"
+    "oc_fault_first:\n"
+    ".cfi_startproc\n"
+    "  ud2\n"
+    "  ret\n"
+    ".cfi_endproc\n"
+    ".size oc_fault_first, .-oc_fault_first\n");
+void oc_before_fault();
+void oc_fault_first();
+
+__attribute__((noinline)) void oc_fault_handler(int, siginfo_t*, void* context) {
+  unsigned long x = oc_sink;
+  for (long i = 0; i < 2000000; ++i) x = (x ^ (x >> 7)) * 0x9E3779B97F4A7C15ull + i;
+  oc_sink = x;
+  static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_RIP] += 2;  // past the ud2
+}
+
 }  // extern "C"
 
 int main(int argc, char** argv) {
@@ -56,6 +91,17 @@ int main(int argc, char** argv) {
     oc_tail_caller(std::atof(argv[2]) / 1000.0);
   }
   if (argc >= 2 && std::strcmp(argv[1], "after") == 0) oc_after_tail_caller();
-  std::fprintf(stderr, "usage: source_workload run MS\n");
+  if (argc >= 3 && std::strcmp(argv[1], "fault") == 0) {
+    struct sigaction sa {};
+    sa.sa_sigaction = oc_fault_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGILL, &sa, nullptr);
+    double seconds = std::atof(argv[2]) / 1000.0;
+    double start = cpu_seconds();
+    while (cpu_seconds() - start < seconds) oc_fault_first();
+    oc_before_fault();
+    return 0;
+  }
+  std::fprintf(stderr, "usage: source_workload run MS | fault MS\n");
   return 2;
 }
