@@ -40,7 +40,7 @@ const ExportSymbol* ExportSymbolTable::find(std::uint64_t address) const {
 
 std::span<const ExportLine> ExportSymbolTable::find_lines(std::uint64_t address) const {
   auto [lo, hi] = std::equal_range(
-      lines.begin(), lines.end(), ExportLine{address, 0, 0, 0},
+      lines.begin(), lines.end(), ExportLine{address, 0, 0, 0, 0},
       [](const ExportLine& a, const ExportLine& b) { return a.address < b.address; });
   return std::span<const ExportLine>(lines.data() + (lo - lines.begin()),
                                      static_cast<std::size_t>(hi - lo));
@@ -384,7 +384,7 @@ Status ExportMachine::capture_and_resolve_symbols(SymbolResolver& resolver,
     for (const ExportResolvedLine& l : lines) {
       table.lines.push_back(
           ExportLine{l.address, l.source_file.empty() ? 0 : strings_.intern(l.source_file), l.line,
-                     l.function.empty() ? 0 : strings_.intern(l.function)});
+                     l.function.empty() ? 0 : strings_.intern(l.function), l.function_line});
     }
     return add_symbol_table(std::move(table));
   };

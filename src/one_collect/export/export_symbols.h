@@ -50,8 +50,10 @@ struct ExportLine {
   std::uint64_t address = 0;
   StringId source_file = 0;
   std::uint32_t line = 0;
-  StringId function = 0;  // an inlined function's name; 0: the containing symbol
+  StringId function = 0;            // an inlined function's name; 0: the containing symbol
+  std::uint32_t function_line = 0;  // an inlined function's declaration line, 0: unknown
 };
+static_assert(sizeof(ExportLine) == 24, "the declaration line fits the padding");
 
 // Symbols of one file (shared by every process mapping it), of the kernel, or
 // of one process's anonymous memory. Sorted by start once resolved.
@@ -99,6 +101,7 @@ struct ExportResolvedLine {
   std::string source_file;
   std::uint32_t line = 0;
   std::string function;
+  std::uint32_t function_line = 0;  // `function`'s declaration line, 0: unknown
 };
 
 // Turns addresses into symbols. The symbols component implements it for ELF

@@ -193,6 +193,11 @@ TEST(LinuxExportSessionTest, PprofShowsSourceLinesAndInlinedFrames) {
   OC_REQUIRE_ROOT();
   int inner_line = marker_line(OC_SOURCE_WORKLOAD_SOURCE, "// OC_INNER_LINE");
   ASSERT_GT(inner_line, 0);
+  // Where oc_lines_inner is declared (its name's line).
+  int inner_decl = marker_line(OC_SOURCE_WORKLOAD_SOURCE, "oc_lines_inner(unsigned long x,");
+  ASSERT_GT(inner_decl, 0);
+  int outer_decl = marker_line(OC_SOURCE_WORKLOAD_SOURCE, "oc_lines_outer(unsigned long x,");
+  ASSERT_GT(outer_decl, 0);
   testing::TempDir tmp("oc-export-lines");
   std::string dir = tmp.string();
   Recording run = record({OC_SOURCE_WORKLOAD, "run", "500"}, false, CallstackMode::kDwarf);
@@ -200,21 +205,24 @@ TEST(LinuxExportSessionTest, PprofShowsSourceLinesAndInlinedFrames) {
   EXPECT_EQ(run.session->command_exit_code(), 0);
   run.exporter->machine().read([&](const ExportMachine& m) {
     // In the machine: leaves in oc_lines_outer carry the inlined frame.
-    std::uint64_t inlined = 0, at_line = 0;
+    std::uint64_t inlined = 0, at_line = 0, at_decl = 0;
     for (const auto& s : m.samples()) {
       const ExportMapping* mp = nullptr;
       const ExportSymbol* sym = m.find_symbol(s.pid, s.leaf_ip, s.time, &mp);
       if (!sym || m.string(sym->name) != "oc_lines_outer") continue;
       EXPECT_TRUE(m.string(sym->source_file).ends_with("source_workload.cc"))
           << m.string(sym->source_file);
+      EXPECT_EQ(sym->line, static_cast<std::uint32_t>(outer_decl)) << "its declaration line";
       auto lines = m.symbol_table(mp->symbols)->find_lines(mp->symbol_address(s.leaf_ip));
       if (lines.size() >= 2 && m.string(lines[0].function) == "oc_lines_inner") {
         ++inlined;
         at_line += lines[0].line == static_cast<std::uint32_t>(inner_line);
+        at_decl += lines[0].function_line == static_cast<std::uint32_t>(inner_decl);
       }
     }
     EXPECT_GT(inlined, 50u);
     EXPECT_GT(at_line * 2, inlined) << "most inlined samples are on the loop's line";
+    EXPECT_EQ(at_decl, inlined) << "the inlined function's declaration line";
     ASSERT_TRUE(write_pprof(m, dir + "/cpu.pb.gz").ok());
   });
 
@@ -227,6 +235,16 @@ TEST(LinuxExportSessionTest, PprofShowsSourceLinesAndInlinedFrames) {
   // -list reads the source through the function's file name.
   std::string list = go_pprof(dir, "-list oc_lines_inner cpu.pb.gz");
   EXPECT_NE(list.find("OC_INNER_LINE"), std::string::npos) << list;
+  // Functions start at their declaration ("s=" in -raw), inlined ones too.
+  std::string raw = go_pprof(dir, "-raw cpu.pb.gz");
+  EXPECT_NE(raw.find("oc_lines_inner " + std::string(OC_SOURCE_WORKLOAD_SOURCE) + ":" +
+                     std::to_string(inner_line) + " s=" + std::to_string(inner_decl)),
+            std::string::npos)
+      << raw.substr(0, 3000);
+  EXPECT_NE(raw.find("oc_lines_outer " + std::string(OC_SOURCE_WORKLOAD_SOURCE) + ":"),
+            std::string::npos);
+  EXPECT_NE(raw.find(" s=" + std::to_string(outer_decl) + "\n"), std::string::npos)
+      << raw.substr(0, 3000);
 }
 
 TEST(LinuxExportSessionTest, CallerEndingWithACallIsNamedByTheCall) {

@@ -58,13 +58,17 @@ void LinuxSymbolResolver::add_file_symbols(ModuleId module,
     const SourceFrame& own = frames->back();  // the real function, outermost
     if (own.line <= 0 && own.file.empty() && frames->size() == 1) continue;
     for (const SourceFrame& f : *frames) {
-      lines.push_back(ExportResolvedLine{address, f.file,
-                                         static_cast<std::uint32_t>(f.line > 0 ? f.line : 0),
-                                         f.inlined ? f.function : std::string()});
+      lines.push_back(ExportResolvedLine{
+          address, f.file, static_cast<std::uint32_t>(f.line > 0 ? f.line : 0),
+          f.inlined ? f.function : std::string(),
+          f.inlined ? static_cast<std::uint32_t>(f.function_line > 0 ? f.function_line : 0) : 0u});
     }
-    // The function's file (pprof's -list reads it): where its own line is.
+    // The function's file (pprof's -list reads it): where its own line is;
+    // its first line: where it is declared.
     if (need_file && !own.file.empty()) {
       symbols.back().source_file = own.file;
+      if (own.function_line > 0)
+        symbols.back().line = static_cast<std::uint32_t>(own.function_line);
       need_file = false;
     }
   }

@@ -128,7 +128,7 @@ class PprofBuilder {
             continue;
           }
           pb::Line* l = loc->add_line();
-          l->set_function_id(function_id(line.function, line.source_file, 0));
+          l->set_function_id(function_id(line.function, line.source_file, line.function_line));
           l->set_line(line.line);
         }
         pb::Line* l = loc->add_line();

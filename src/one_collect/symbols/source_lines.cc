@@ -205,6 +205,9 @@ Result<std::vector<SourceFrame>> SourceLines::frames(const std::string& dwarf_fi
     int tag = dwarf_tag(&scopes[i]);
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
     current.function = die_function_name(&scopes[i]);
+    // An inlined subroutine's declaration line is on its abstract origin,
+    // which dwarf_decl_line follows.
+    if (int decl = 0; dwarf_decl_line(&scopes[i], &decl) == 0) current.function_line = decl;
     have_function = true;
     if (tag == DW_TAG_subprogram) {
       current.inlined = false;

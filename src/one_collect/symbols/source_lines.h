@@ -17,7 +17,8 @@ struct SourceFrame {
   std::string file;      // as recorded in the DWARF (often absolute)
   int line = 0;          // 0 when unknown
   int column = 0;
-  bool inlined = false;  // true if this frame was inlined into the next one
+  bool inlined = false;   // true if this frame was inlined into the next one
+  int function_line = 0;  // where the function is declared (DW_AT_decl_line), 0: unknown
 };
 
 class SourceLines {

@@ -46,6 +46,12 @@ void check_inline_frames(const std::string& program) {
   EXPECT_FALSE(outer.inlined);
   EXPECT_EQ(outer.line, out->inline_call_line);
   EXPECT_NE(outer.file.find("sym_fixture.c"), std::string::npos);
+  // Each function's declaration line (the inlined one's from its abstract
+  // origin) comes before the lines inside it.
+  EXPECT_GT(inner.function_line, 0);
+  EXPECT_LT(inner.function_line, inner.line);
+  EXPECT_GT(outer.function_line, 0);
+  EXPECT_LT(outer.function_line, outer.line);
   // The symbol table agrees on the enclosing function.
   EXPECT_EQ(cache.resolve(*id, *vaddr)->name, "outer_function");
   // And the cache's shortcut gives the same frames.
