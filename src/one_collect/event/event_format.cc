@@ -1,5 +1,7 @@
 #include "one_collect/event/event_format.h"
 
+#include <type_traits>
+
 #include <algorithm>
 
 #include "one_collect/core/strings.h"
@@ -155,7 +157,11 @@ Result<ByteSpan> EventFormat::get_data(EventFieldRef ref, ByteSpan data) const {
   return field_error(ref, ErrorCode::kInternal, "unknown location");
 }
 
-Result<std::uint64_t> EventFormat::get_unsigned(EventFieldRef ref, ByteSpan data) const {
+template <typename W>
+Result<W> EventFormat::get_widened(EventFieldRef ref, ByteSpan data) const {
+  // Signed W reads the field's bytes as signed (sign-extends); unsigned W
+  // zero-extends.
+  constexpr bool kSigned = std::is_signed_v<W>;
   const EventField& f = field(ref);
   if (f.location != LocationType::kStatic || f.is_array ||
       (f.kind != ValueKind::kUnsigned && f.kind != ValueKind::kSigned)) {
@@ -163,19 +169,22 @@ Result<std::uint64_t> EventFormat::get_unsigned(EventFieldRef ref, ByteSpan data
   }
   switch (f.size) {
     case 1: {
-      OC_ASSIGN_OR_RETURN(auto v, get_u8(ref, data));
-      return v;
+      OC_ASSIGN_OR_RETURN(auto v,
+                          (get<std::conditional_t<kSigned, std::int8_t, std::uint8_t>>(ref, data)));
+      return static_cast<W>(v);
     }
     case 2: {
-      OC_ASSIGN_OR_RETURN(auto v, get_u16(ref, data));
-      return v;
+      OC_ASSIGN_OR_RETURN(
+          auto v, (get<std::conditional_t<kSigned, std::int16_t, std::uint16_t>>(ref, data)));
+      return static_cast<W>(v);
     }
     case 4: {
-      OC_ASSIGN_OR_RETURN(auto v, get_u32(ref, data));
-      return v;
+      OC_ASSIGN_OR_RETURN(
+          auto v, (get<std::conditional_t<kSigned, std::int32_t, std::uint32_t>>(ref, data)));
+      return static_cast<W>(v);
     }
     case 8: {
-      OC_ASSIGN_OR_RETURN(auto v, get_u64(ref, data));
+      OC_ASSIGN_OR_RETURN(auto v, (get<W>(ref, data)));
       return v;
     }
     default:
@@ -184,33 +193,12 @@ Result<std::uint64_t> EventFormat::get_unsigned(EventFieldRef ref, ByteSpan data
   return field_error(ref, ErrorCode::kInvalidArgument, "unsupported integer width");
 }
 
+Result<std::uint64_t> EventFormat::get_unsigned(EventFieldRef ref, ByteSpan data) const {
+  return get_widened<std::uint64_t>(ref, data);
+}
+
 Result<std::int64_t> EventFormat::get_signed(EventFieldRef ref, ByteSpan data) const {
-  const EventField& f = field(ref);
-  if (f.location != LocationType::kStatic || f.is_array ||
-      (f.kind != ValueKind::kUnsigned && f.kind != ValueKind::kSigned)) {
-    return field_error(ref, ErrorCode::kInvalidArgument, "not an integer field");
-  }
-  switch (f.size) {
-    case 1: {
-      OC_ASSIGN_OR_RETURN(auto v, get_s8(ref, data));
-      return v;
-    }
-    case 2: {
-      OC_ASSIGN_OR_RETURN(auto v, get_s16(ref, data));
-      return v;
-    }
-    case 4: {
-      OC_ASSIGN_OR_RETURN(auto v, get_s32(ref, data));
-      return v;
-    }
-    case 8: {
-      OC_ASSIGN_OR_RETURN(auto v, get_s64(ref, data));
-      return v;
-    }
-    default:
-      break;
-  }
-  return field_error(ref, ErrorCode::kInvalidArgument, "unsupported integer width");
+  return get_widened<std::int64_t>(ref, data);
 }
 
 Result<std::string_view> EventFormat::get_str(EventFieldRef ref, ByteSpan data) const {

@@ -86,6 +86,9 @@ class EventFormat {
   Result<std::size_t> resolve_offset(EventFieldRef ref, ByteSpan data) const;
 
  private:
+  // get_unsigned / get_signed: an integer field of any width, widened to W.
+  template <typename W>
+  Result<W> get_widened(EventFieldRef ref, ByteSpan data) const;
   template <typename T>
   Result<T> get(EventFieldRef ref, ByteSpan data) const;
   template <typename T>
