@@ -233,6 +233,21 @@ NameCheck check_names(const ExportMachine& m, std::uint32_t pid, const std::stri
   return out;
 }
 
+// The workload's samples are named from the program that ran (the held
+// file), names and source lines both, whatever is at `path` now: at least one
+// sample in its spin function, none named otherwise, and the mapping carries
+// the session's held file.
+void expect_named_as_the_program_that_ran(UniversalExporter& exporter, std::uint32_t pid,
+                                          const std::string& path) {
+  exporter.machine().read([&](const ExportMachine& m) {
+    NameCheck c = check_names(m, pid, path, OC_HELD_FILE_WORKLOAD, "oc_held_original_spin");
+    EXPECT_GE(c.named_function, 1u) << c.in_file << " samples in the binary";
+    EXPECT_EQ(c.wrong, 0u);
+    EXPECT_NE(c.file_id, 0u) << "the mapping should carry the session's held file";
+    EXPECT_TRUE(c.source_file.ends_with("held_file_workload.cc")) << c.source_file;
+  });
+}
+
 TEST(HeldFileSymbols, BinaryReplacedWhileRunningKeepsItsNames) {
   OC_REQUIRE_ROOT();
   testing::TempDir tmp("oc_held_replaced");
@@ -256,16 +271,7 @@ TEST(HeldFileSymbols, BinaryReplacedWhileRunningKeepsItsNames) {
   Status stopped = rec.exporter->stop_and_export();
   ASSERT_TRUE(stopped.ok()) << stopped.to_string();
 
-  rec.exporter->machine().read([&](const ExportMachine& m) {
-    NameCheck c = check_names(m, static_cast<std::uint32_t>(w.pid()), path, OC_HELD_FILE_WORKLOAD,
-                              "oc_held_original_spin");
-    EXPECT_GE(c.named_function, 1u) << c.in_file << " samples in the binary";
-    EXPECT_EQ(c.wrong, 0u);
-    EXPECT_NE(c.file_id, 0u) << "the mapping should carry the session's held file";
-    // Source lines too come from the program that ran (its DWARF, read
-    // through the held file), not from the file now at the path.
-    EXPECT_TRUE(c.source_file.ends_with("held_file_workload.cc")) << c.source_file;
-  });
+  expect_named_as_the_program_that_ran(*rec.exporter, static_cast<std::uint32_t>(w.pid()), path);
   for (const auto& n : rec.session->notes()) std::printf("note: %s\n", n.c_str());
 }
 
@@ -295,14 +301,7 @@ TEST(HeldFileSymbols, ProcessInItsOwnMountNamespaceThatExitedBeforeStop) {
   Status stopped = rec.exporter->stop_and_export();
   ASSERT_TRUE(stopped.ok()) << stopped.to_string();
 
-  rec.exporter->machine().read([&](const ExportMachine& m) {
-    NameCheck c = check_names(m, static_cast<std::uint32_t>(w.pid()), path, OC_HELD_FILE_WORKLOAD,
-                              "oc_held_original_spin");
-    EXPECT_GE(c.named_function, 1u) << c.in_file << " samples in the binary";
-    EXPECT_EQ(c.wrong, 0u);
-    EXPECT_NE(c.file_id, 0u);
-    EXPECT_TRUE(c.source_file.ends_with("held_file_workload.cc")) << c.source_file;
-  });
+  expect_named_as_the_program_that_ran(*rec.exporter, static_cast<std::uint32_t>(w.pid()), path);
 }
 
 TEST(HeldFileSymbols, LibraryMappedByTwoProcessesIsOpenedAndIndexedOnce) {
